@@ -1,0 +1,30 @@
+# Set-up and test commands for the course. Both are idempotent: the virtual environment
+# is (re)installed only when requirements.txt or pyproject.toml changed since last time.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.course-installed
+# Tests run the notebooks in the quick profile unless told otherwise.
+COURSE_PROFILE ?= smoke
+
+.PHONY: setup lab test benchmark clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt -e .
+	touch $(STAMP)
+
+lab: setup
+	$(BIN)/jupyter lab notebooks/
+
+test: setup
+	COURSE_PROFILE=$(COURSE_PROFILE) $(BIN)/python -m pytest tests notebooks --nbval-lax -p no:cacheprovider
+
+benchmark: setup
+	$(BIN)/python benchmarks/benchmark_fit.py
+
+clean:
+	rm -rf $(VENV)

@@ -1,0 +1,127 @@
+"""Compute profiles, device choice and seeding: how much compute a lesson spends.
+
+Every lesson asks `budget("NN")` for its sizes (training-set size, epochs, number of
+seeds, ...). The numbers live in `BUDGETS` below and nowhere else, so a notebook never
+hard-codes epochs or subset sizes. Three profiles:
+
+- ``smoke``  : CI. Every notebook in about a minute on 2 CPU cores (``COURSE_PROFILE=smoke``).
+- ``laptop`` : the default without a GPU. Each notebook takes a few minutes on 2 CPU cores.
+- ``gpu``    : chosen automatically when CUDA or Apple's MPS is available: more data, more epochs.
+
+``COURSE_PROFILE`` overrides the automatic choice. The lessons' claims must hold in all three.
+"""
+from __future__ import annotations
+
+import os
+import random
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import numpy as np
+import torch
+
+PROFILE_NAMES = ("smoke", "laptop", "gpu")
+
+
+def get_device() -> torch.device:
+    """The fastest device available: CUDA, then Apple's MPS, then the CPU.
+
+    ``COURSE_DEVICE`` (``cpu``, ``cuda``, ``mps``) forces a choice.
+    """
+    forced = os.environ.get("COURSE_DEVICE")
+    if forced:
+        return torch.device(forced)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A named compute budget; see the module docstring."""
+
+    name: str
+
+    def pick(self, smoke, laptop, gpu):
+        """Return the value for this profile among the three given."""
+        return {"smoke": smoke, "laptop": laptop, "gpu": gpu}[self.name]
+
+
+def get_profile(name: str | None = None) -> Profile:
+    """The active profile: ``name`` if given, else ``COURSE_PROFILE``, else by device."""
+    name = name or os.environ.get("COURSE_PROFILE")
+    if not name:
+        name = "gpu" if get_device().type in ("cuda", "mps") else "laptop"
+    name = name.strip().lower()
+    if name not in PROFILE_NAMES:
+        raise ValueError(
+            f"COURSE_PROFILE must be one of {', '.join(PROFILE_NAMES)} (got {name!r})"
+        )
+    return Profile(name)
+
+
+# Each entry: knob -> (smoke, laptop, gpu). Lessons read them through `budget(lesson)`.
+BUDGETS: dict[str, dict[str, tuple]] = {
+    "00": {
+        "n_train": (2_000, 10_000, 60_000),
+        "n_val": (1_000, 5_000, 10_000),
+        "epochs": (2, 5, 10),
+        "width": (128, 256, 512),
+    },
+    # Each lesson's entry is filled in by that lesson (one line each, to keep edits apart).
+    "01": {},
+    "02": {},
+    "03": {},
+    "04": {},
+    "05": {},
+    "06": {},
+}
+
+
+def budget(lesson: str, profile: Profile | str | None = None) -> SimpleNamespace:
+    """Sizes for one lesson in the active (or given) profile.
+
+    >>> budget("00", "smoke").epochs
+    2
+    """
+    if not isinstance(profile, Profile):
+        profile = get_profile(profile)
+    if lesson not in BUDGETS:
+        raise ValueError(f"lesson must be one of {sorted(BUDGETS)} (got {lesson!r})")
+    values = {knob: profile.pick(*options) for knob, options in BUDGETS[lesson].items()}
+    return SimpleNamespace(profile=profile.name, **values)
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python's, NumPy's and PyTorch's random generators (all devices)."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # also seeds CUDA and MPS generators
+
+
+def environment_report() -> dict[str, str]:
+    """Versions, device and profile, for the welcome lesson's environment check."""
+    import platform
+
+    import matplotlib
+    import pandas
+    import torchvision
+
+    device = get_device()
+    report = {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "torchvision": torchvision.__version__,
+        "numpy": np.__version__,
+        "pandas": pandas.__version__,
+        "matplotlib": matplotlib.__version__,
+        "device": str(device),
+        "cpu threads": str(torch.get_num_threads()),
+        "profile": get_profile().name,
+    }
+    if device.type == "cuda":
+        report["gpu"] = torch.cuda.get_device_name(device)
+    return report

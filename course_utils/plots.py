@@ -1,0 +1,123 @@
+"""Plots: learning curves, step-level loss curves, image grids and a live loss plot.
+
+Every function returns a `matplotlib.figure.Figure` that pyplot does not manage, so a
+notebook cell shows it exactly once (as the cell's value), a slider redraws it without
+piling up open figures, and tests render it headless.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import matplotlib
+import numpy as np
+import seaborn as sns
+from matplotlib.figure import Figure
+
+from .data import CLASS_NAMES, PIXEL_MEAN, PIXEL_STD, Split
+
+sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")
+matplotlib.rcParams.update({"figure.dpi": 100, "axes.titleweight": "bold"})
+
+
+def _named(histories) -> Mapping:
+    """Accept one History or a mapping of label -> History."""
+    return histories if isinstance(histories, Mapping) else {"": histories}
+
+
+def new_figure(ncols: int = 1, nrows: int = 1, width: float = 5.0, height: float = 3.6, **kwargs):
+    """A figure and its axes (a flat array when there are several), outside pyplot."""
+    fig = Figure(figsize=(width * ncols, height * nrows), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False, **kwargs)
+    return fig, axes.ravel() if axes.size > 1 else axes[0, 0]
+
+
+def plot_history(histories, *, title: str = "") -> Figure:
+    """Loss and accuracy per epoch; training solid, validation dashed.
+
+    ``histories`` is one `History` or a dict label -> `History`; each label gets a colour.
+    """
+    histories = _named(histories)
+    fig, (ax_loss, ax_acc) = new_figure(ncols=2)
+    palette = sns.color_palette(n_colors=max(len(histories), 1))
+    for colour, (label, history) in zip(palette, histories.items()):
+        frame = history.epochs
+        prefix = f"{label} " if label else ""
+        for split, style in (("train", "-"), ("val", "--")):
+            if frame[f"{split}_loss"].notna().any():
+                name = "training" if split == "train" else "validation"
+                ax_loss.plot(frame["epoch"], frame[f"{split}_loss"], style, color=colour, label=f"{prefix}{name}")
+                ax_acc.plot(frame["epoch"], 100 * frame[f"{split}_acc"], style, color=colour, label=f"{prefix}{name}")
+    ax_loss.set(xlabel="epoch", ylabel="loss (cross-entropy)", title="Loss")
+    ax_acc.set(xlabel="epoch", ylabel="accuracy (%)", title="Accuracy")
+    ax_acc.legend(fontsize="small")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_step_loss(histories, *, x: str = "step", smooth: int = 20, log_y: bool = False, title: str = "") -> Figure:
+    """Training loss of every update against ``x`` (``"step"``, ``"epoch"`` or ``"seconds"``).
+
+    A faint line shows the raw mini-batch losses, a solid one their moving average over
+    ``smooth`` steps.
+    """
+    labels = {"step": "update (step)", "epoch": "epoch", "seconds": "training time (s)"}
+    histories = _named(histories)
+    fig, ax = new_figure(width=6.5)
+    palette = sns.color_palette(n_colors=max(len(histories), 1))
+    for colour, (label, history) in zip(palette, histories.items()):
+        steps = history.steps
+        if x == "epoch":  # fractional epochs, so the curve is not a staircase
+            per_epoch = steps.groupby("epoch")["step"].transform("count")
+            xs = steps["epoch"] - 1 + steps.groupby("epoch").cumcount().add(1) / per_epoch
+        else:
+            xs = steps[x]
+        ax.plot(xs, steps["loss"], color=colour, alpha=0.25, linewidth=0.8)
+        ax.plot(xs, steps["loss"].rolling(smooth, min_periods=1).mean(), color=colour, label=label or None)
+    ax.set(xlabel=labels.get(x, x), ylabel="training loss (mini-batch)", title=title or "Training loss")
+    if log_y:
+        ax.set_yscale("log")
+    if any(histories):
+        ax.legend(fontsize="small")
+    return fig
+
+
+def show_images(split: Split, n: int = 24, *, predictions=None, class_names=CLASS_NAMES, ncols: int = 8) -> Figure:
+    """A grid of the first ``n`` images with their labels (and predictions, if given).
+
+    A wrong prediction is titled in red as ``predicted (true)``.
+    """
+    n = min(n, len(split))
+    nrows = int(np.ceil(n / ncols))
+    fig = Figure(figsize=(1.3 * ncols, 1.55 * nrows), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    images = (split.x[:n].detach().cpu().reshape(n, 28, 28) * PIXEL_STD + PIXEL_MEAN).numpy()
+    labels = split.y[:n].cpu().tolist()
+    for i, ax in enumerate(axes):
+        ax.axis("off")
+        if i >= n:
+            continue
+        ax.imshow(images[i], cmap="gray_r", vmin=0, vmax=1)
+        title, colour = class_names[labels[i]], "black"
+        if predictions is not None:
+            guess = int(predictions[i])
+            if guess != labels[i]:
+                title, colour = f"{class_names[guess]}\n({class_names[labels[i]]})", "red"
+        ax.set_title(title, fontsize=8, color=colour)
+    return fig
+
+
+class LiveLossPlot:
+    """A `fit` callback that redraws the loss curves in place after every epoch."""
+
+    def __init__(self) -> None:
+        self.handle = None
+
+    def __call__(self, history) -> None:
+        from IPython.display import display
+
+        fig = plot_history(history, title="Live: loss and accuracy so far")
+        if self.handle is None:
+            self.handle = display(fig, display_id=True)
+        else:
+            self.handle.update(fig)
