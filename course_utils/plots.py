@@ -12,6 +12,7 @@ import matplotlib
 import numpy as np
 import seaborn as sns
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from .data import CLASS_NAMES, PIXEL_MEAN, PIXEL_STD, Split
 
@@ -49,6 +50,8 @@ def plot_history(histories, *, title: str = "") -> Figure:
                 ax_acc.plot(frame["epoch"], 100 * frame[f"{split}_acc"], style, color=colour, label=f"{prefix}{name}")
     ax_loss.set(xlabel="epoch", ylabel="loss (cross-entropy)", title="Loss")
     ax_acc.set(xlabel="epoch", ylabel="accuracy (%)", title="Accuracy")
+    for ax in (ax_loss, ax_acc):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax_acc.legend(fontsize="small")
     if title:
         fig.suptitle(title)

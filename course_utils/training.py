@@ -273,7 +273,8 @@ def fit(
                     break
                 if progress and step % 10 == 0:
                     bar.update(10)
-                    bar.set_postfix(loss=f"{record.steps['loss'][-1]:.3f}" if record.steps["loss"] else "")
+                    if record.steps["loss"]:
+                        bar.set_postfix(loss=f"{record.steps['loss'][-1]:.3f}", refresh=False)
                 if max_steps is not None and step >= max_steps:
                     break
             if check_pending() or flags["diverged"]:

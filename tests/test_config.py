@@ -1,0 +1,63 @@
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from course_utils import config
+
+
+def test_profile_from_environment(monkeypatch):
+    monkeypatch.setenv("COURSE_PROFILE", "laptop")
+    assert config.get_profile().name == "laptop"
+    monkeypatch.setenv("COURSE_PROFILE", " SMOKE ")
+    assert config.get_profile().name == "smoke"
+
+
+def test_default_profile_follows_the_device(monkeypatch):
+    monkeypatch.delenv("COURSE_PROFILE", raising=False)
+    monkeypatch.setenv("COURSE_DEVICE", "cpu")
+    assert config.get_profile().name == "laptop"
+    monkeypatch.setattr(config, "get_device", lambda: torch.device("cuda"))
+    assert config.get_profile().name == "gpu"
+
+
+def test_unknown_profile_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("COURSE_PROFILE", "huge")
+    with pytest.raises(ValueError, match="COURSE_PROFILE must be one of smoke, laptop, gpu .*'huge'"):
+        config.get_profile()
+
+
+def test_budget_picks_the_profile_column():
+    smoke, laptop, gpu = (config.budget("00", name) for name in config.PROFILE_NAMES)
+    assert (smoke.epochs, laptop.epochs, gpu.epochs) == config.BUDGETS["00"]["epochs"]
+    assert smoke.profile == "smoke" and smoke.n_train < laptop.n_train <= gpu.n_train
+
+
+def test_every_budget_grows_with_the_profile():
+    for lesson, knobs in config.BUDGETS.items():
+        for knob, (smoke, laptop, gpu) in knobs.items():
+            if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (smoke, laptop, gpu)):
+                assert smoke <= laptop <= gpu or knob.startswith(("lr", "seed")), (lesson, knob)
+
+
+def test_unknown_lesson_is_a_clear_error():
+    with pytest.raises(ValueError, match="lesson must be one of"):
+        config.budget("99")
+
+
+def test_seed_everything_makes_all_generators_repeat():
+    def draw():
+        return random.random(), np.random.rand(), torch.rand(1).item()
+
+    config.seed_everything(7)
+    first = draw()
+    config.seed_everything(7)
+    assert draw() == first
+
+
+def test_environment_report_names_versions_and_device():
+    report = config.environment_report()
+    assert report["torch"] == torch.__version__
+    assert report["device"] in ("cpu", "cuda", "mps")
+    assert report["profile"] in config.PROFILE_NAMES

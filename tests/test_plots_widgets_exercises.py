@@ -1,0 +1,94 @@
+import io
+
+import ipywidgets
+import pytest
+from matplotlib.figure import Figure
+
+from course_utils import fit, mlp, seed_everything
+from course_utils.exercises import NO_ANSWER_YET, Exercise, multiple_choice, numeric
+from course_utils.plots import plot_history, plot_step_loss, show_images
+from course_utils.widgets import choice, float_slider, int_slider, log_slider, slider_panel
+
+
+@pytest.fixture(scope="module")
+def two_histories(small_data):
+    histories = {}
+    for lr in (0.01, 0.1):
+        seed_everything(0)
+        histories[f"lr={lr}"] = fit(mlp(32, 1), small_data, epochs=2, lr=lr, batch_size=128)
+    return histories
+
+
+def render(fig: Figure) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def test_learning_curves_have_labelled_axes_and_a_legend(two_histories):
+    fig = plot_history(two_histories, title="two rates")
+    loss_ax, acc_ax = fig.axes
+    assert loss_ax.get_xlabel() == "epoch" and "accuracy" in acc_ax.get_ylabel()
+    labels = [text.get_text() for text in acc_ax.get_legend().get_texts()]
+    assert labels == ["lr=0.01 training", "lr=0.01 validation", "lr=0.1 training", "lr=0.1 validation"]
+    assert render(fig).startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize("x", ["step", "epoch", "seconds"])
+def test_step_loss_against_each_axis(two_histories, x):
+    fig = plot_step_loss(two_histories, x=x)
+    assert len(fig.axes[0].lines) == 4 and render(fig)
+    xs = fig.axes[0].lines[1].get_xdata()
+    assert xs[-1] == pytest.approx({"step": 32, "epoch": 2.0}.get(x, xs[-1]))
+
+
+def test_image_grid_marks_wrong_predictions_in_red(small_data):
+    predictions = small_data.test.y[:8].clone()
+    predictions[0] = (predictions[0] + 1) % 10
+    fig = show_images(small_data.test, n=8, predictions=predictions, ncols=4)
+    titles = [ax.title for ax in fig.axes[:8]]
+    assert titles[0].get_color() == "red" and "(" in titles[0].get_text()
+    assert all(title.get_color() == "black" for title in titles[1:])
+
+
+def test_slider_panel_wraps_a_plain_function():
+    calls = []
+
+    def explore(width=4, lr=0.1, name="a"):
+        calls.append((width, lr, name))
+        return width * lr
+
+    panel = slider_panel(explore, width=int_slider("width", 4, 1, 10), lr=log_slider("lr", 0.1, 1e-3, 1),
+                         name=choice("name", ["a", "b"]))
+    assert isinstance(panel, ipywidgets.interactive)
+    panel.children[0].value = 8
+    assert calls[-1] == (8, 0.1, "a") and panel.result == pytest.approx(0.8)
+    manual = slider_panel(explore, manual=True, width=float_slider("w", 1.0, 0.0, 2.0))
+    assert any(isinstance(child, ipywidgets.Button) and child.description == "Run" for child in manual.children)
+
+
+def test_multiple_choice_gives_hints_not_answers():
+    exercise = multiple_choice("Pick one", {"a": "yes", "b": "no"}, correct="b",
+                               hints={"a": "Think about the test set."}, explanation="Because.")
+    assert exercise.check(...).message == NO_ANSWER_YET and not exercise.check(None)
+    wrong = exercise.check("a")
+    assert not wrong and wrong.message == "Think about the test set."
+    assert exercise.check(" B ") and "Correct" in exercise.check("b")._repr_markdown_()
+    assert "one of the letters" in exercise.check("z").message
+    with pytest.raises(ValueError, match="hint for every other one"):
+        multiple_choice("?", {"a": "1", "b": "2"}, correct="a", hints={}, explanation="")
+
+
+def test_numeric_uses_tolerance_and_callable_targets():
+    target = {"value": 10.0}
+    exercise = numeric("How many?", lambda: target["value"], rel_tol=0.1, hint_low="More.", hint_high="Fewer.",
+                       explanation="Ten.")
+    assert exercise.check(10.5) and exercise.check(5).message == "More." and exercise.check(20).message == "Fewer."
+    assert "finite number" in exercise.check("ten").message
+    target["value"] = 20.0
+    assert exercise.check(20)
+
+
+def test_custom_exercise():
+    exercise = Exercise("Name an even number", lambda answer: (answer % 2 == 0, "Even numbers end in 0, 2, 4, 6, 8."))
+    assert exercise.check(4) and not exercise.check(3)

@@ -1,0 +1,48 @@
+"""Project hygiene: requirements in step, notebooks clean, CI calls the README's command."""
+import json
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CONDA_NAMES = {"torch": "pytorch"}  # conda-forge spells a few packages differently
+
+
+def requirement_names(lines) -> dict[str, str]:
+    specs = {}
+    for line in lines:
+        line = line.split("#")[0].strip().lstrip("- ").strip()
+        if line:
+            name = re.split(r"[<>=!~ ]", line, maxsplit=1)[0].lower()
+            specs[name] = line[len(name):].strip()
+    return specs
+
+
+def test_environment_yml_lists_the_pip_requirements():
+    pip = requirement_names((ROOT / "requirements.txt").read_text().splitlines())
+    text = (ROOT / "environment.yml").read_text()
+    conda_lines = text.split("dependencies:")[1].splitlines()
+    conda = requirement_names(line for line in conda_lines if line.strip().startswith("- "))
+    conda.pop("python"), conda.pop("pip")
+    expected = {CONDA_NAMES.get(name, name): spec for name, spec in pip.items()}
+    assert conda == expected
+
+
+def test_notebooks_are_committed_clean_and_use_the_budget():
+    notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    assert notebooks and notebooks[0].name.startswith("00_")
+    for path in notebooks:
+        notebook = json.loads(path.read_text())
+        assert notebook["metadata"]["kernelspec"]["name"] == "python3", path.name
+        code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
+        assert all(not cell.get("outputs") and cell.get("execution_count") is None for cell in code), \
+            f"{path.name} has outputs: clear them before committing"
+        source = "\n".join("".join(cell["source"]) for cell in code)
+        assert "assert " in source, f"{path.name} checks none of its claims"
+        assert "budget(" in source, f"{path.name} does not read its compute budget"
+        assert not re.search(r"\bepochs\s*=\s*\d", source), f"{path.name} hard-codes epochs"
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "make test" in readme and re.search(r"^\s*make test\b", ci, re.MULTILINE)

@@ -1,0 +1,150 @@
+import functools
+
+import pytest
+import torch
+from torch import nn
+
+from course_utils import fit, make_optimizer, mlp, seed_everything
+from course_utils.data import Split, make_classification_2d
+from course_utils.training import evaluate
+
+
+def train(data, **kwargs):
+    seed_everything(0)
+    options = {"epochs": 2, "lr": 0.1, "batch_size": 64}
+    options.update(kwargs)
+    return fit(mlp(64, 1), data, **options)
+
+
+def test_fit_learns_and_records_tidy_tables(small_data):
+    history = train(small_data, epochs=3)
+    epochs, steps = history.epochs, history.steps
+    assert list(epochs.columns) == ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "seconds"]
+    assert list(epochs["epoch"]) == [0, 1, 2, 3]
+    assert epochs["val_acc"].iloc[0] < 0.3 < 0.65 < history.final("val_acc")
+    assert list(steps.columns) == ["step", "epoch", "lr", "loss", "seconds"]
+    assert len(steps) == 3 * 32 and steps["step"].is_monotonic_increasing and steps["seconds"].is_monotonic_increasing
+    assert not history.diverged and not history.interrupted and history.message == ""
+    assert history.best("val_loss")["epoch"] in (1, 2, 3)
+
+
+def test_same_seed_same_history(small_data):
+    first, second = train(small_data), train(small_data)
+    assert first.steps["loss"].equals(second.steps["loss"])
+    assert first.epochs.drop(columns="seconds").equals(second.epochs.drop(columns="seconds"))
+    third = train(small_data, seed=1)
+    assert not first.steps["loss"].equals(third.steps["loss"])
+
+
+def test_divergence_is_flagged_and_reported(small_data, capsys):
+    history = train(small_data, lr=100.0)
+    assert history.diverged and not history.interrupted
+    assert "diverged at step" in history.message and "learning rate 100" in history.message
+    assert history.message in capsys.readouterr().out
+    # The table stops at the step that blew up; the steps before it are all finite.
+    assert history.steps["loss"].iloc[:-1].notna().all()
+    assert len(history.steps) < 64
+
+
+def test_interrupted_mid_epoch_returns_partial_history(small_data):
+    calls = {"n": 0}
+
+    def loss_then_stop(output, target):
+        calls["n"] += torch.is_grad_enabled()  # count training steps, not evaluations
+        if calls["n"] == 40:  # the stop button, in the middle of epoch 2
+            raise KeyboardInterrupt
+        return nn.functional.cross_entropy(output, target)
+
+    history = train(small_data, epochs=5, loss_fn=loss_then_stop)
+    assert history.interrupted and "Interrupted at step 39" in history.message
+    assert len(history.steps) == 39 and history.steps["loss"].notna().all()
+    assert list(history.epochs["epoch"]) == [0, 1]
+
+
+def test_interrupted_from_a_callback_keeps_finished_epochs(small_data):
+    def stop_after_two(history):
+        if len(history.epochs) == 3:
+            raise KeyboardInterrupt
+
+    history = train(small_data, epochs=5, callbacks=[stop_after_two])
+    assert history.interrupted and list(history.epochs["epoch"]) == [0, 1, 2]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"lr": -1}, r"lr must be a finite number > 0 \(got -1\)"),
+    ({"lr": 0}, r"lr must be a finite number > 0"),
+    ({"batch_size": 0}, r"batch_size must be an integer in \[1, 2000\] \(the number of training samples\) \(got 0\)"),
+    ({"batch_size": 5000}, r"batch_size must be an integer in \[1, 2000\]"),
+    ({"epochs": 0}, r"epochs must be an integer in >= 1"),
+    ({"momentum": 1.0}, r"momentum must be a number in \[0, 1\) \(got 1.0\)"),
+    ({"momentum": -0.1}, r"momentum must be a number in \[0, 1\)"),
+    ({"weight_decay": -1e-4}, r"weight_decay must be a finite number >= 0"),
+    ({"optimizer": "adamax"}, r"optimizer must be one of 'sgd', 'adam', 'adamw', 'rmsprop', 'adagrad' \(got 'adamax'\)"),
+    ({"optimizer": "adam", "momentum": 0.9}, r"momentum applies to sgd and rmsprop only"),
+    ({"scheduler_interval": "batch"}, r"scheduler_interval must be one of 'step', 'epoch'"),
+])
+def test_bad_hyperparameters_name_parameter_value_and_range(small_data, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        train(small_data, **kwargs)
+
+
+def test_optimizer_by_name_instance_or_factory(small_data):
+    assert isinstance(make_optimizer("adamw", mlp(8, 1).parameters(), lr=1e-3, weight_decay=0.01), torch.optim.AdamW)
+    assert make_optimizer("adam", mlp(8, 1).parameters()).param_groups[0]["lr"] == 1e-3  # torch's default
+    history = train(small_data, lr=None, optimizer=functools.partial(torch.optim.SGD, lr=0.05, momentum=0.9))
+    assert (history.steps["lr"] == 0.05).all()
+    with pytest.raises(ValueError, match="not both"):
+        train(small_data, lr=0.1, optimizer=functools.partial(torch.optim.SGD, lr=0.05))
+
+
+def test_schedulers_step_per_update_or_per_epoch(small_data):
+    per_step = train(small_data, epochs=2, scheduler=lambda opt: torch.optim.lr_scheduler.LinearLR(
+        opt, start_factor=1.0, end_factor=0.5, total_iters=64))
+    assert per_step.steps["lr"].iloc[0] == pytest.approx(0.1) and per_step.steps["lr"].iloc[-1] < 0.051
+    assert per_step.steps["lr"].is_monotonic_decreasing
+    per_epoch = train(small_data, epochs=2, scheduler_interval="epoch",
+                      scheduler=lambda opt: torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.1))
+    lrs = per_epoch.steps.groupby("epoch")["lr"].unique()
+    assert list(lrs.loc[1]) == pytest.approx([0.1]) and list(lrs.loc[2]) == pytest.approx([0.01])
+
+
+def test_max_steps_and_full_batch(small_data):
+    assert len(train(small_data, max_steps=5).steps) == 5
+    full_batch = train(small_data, batch_size=len(small_data.train), epochs=3)
+    assert len(full_batch.steps) == 3
+
+
+def test_regression_and_other_splits():
+    x = torch.linspace(-1, 1, 64).unsqueeze(1)
+    data = Split(x, 3 * x)
+    seed_everything(0)
+    history = fit(nn.Linear(1, 1), data, epochs=50, lr=0.5, batch_size=64)
+    assert history.final("train_loss") < 1e-3 and history.epochs["train_acc"].isna().all()
+    moons = make_classification_2d(200, seed=0, device="cpu")
+    seed_everything(0)
+    history = fit(mlp(32, 2, n_inputs=2, n_classes=2), (moons.x, moons.y), epochs=30, lr=0.5, batch_size=32, val=moons)
+    assert history.final("val_acc") > 0.85
+    with pytest.raises(TypeError, match="expected a Data, a Split or an"):
+        fit(nn.Linear(1, 1), [x], epochs=1)
+
+
+def test_evaluate_restores_training_mode(small_data):
+    model = mlp(16, 1)
+    model.train()
+    loss, accuracy = evaluate(model, small_data.test)
+    assert model.training and loss > 0 and 0 <= accuracy <= 1
+
+
+def test_live_plot_callback_runs_headless(small_data, monkeypatch):
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda fig, display_id=False: shown.append(fig) or _Handle(shown))
+    train(small_data, epochs=2, live_plot=True)
+    assert len(shown) == 2  # first display, then one in-place update
+
+
+class _Handle:
+    def __init__(self, shown):
+        self.shown = shown
+
+    def update(self, fig):
+        self.shown.append(fig)
