@@ -8,12 +8,12 @@ from .config import budget, environment_report, get_device, get_profile, seed_ev
 from .data import CLASS_NAMES, Data, DataNotFoundError, Split, fashion_mnist
 from .exercises import Exercise, Feedback, multiple_choice, numeric
 from .models import count_parameters, mlp, small_cnn
-from .training import OPTIMIZERS, History, evaluate, fit, make_optimizer
+from .training import OPTIMIZERS, History, evaluate, fit, make_optimizer, predict
 
 __all__ = [
     "budget", "environment_report", "get_device", "get_profile", "seed_everything",
     "CLASS_NAMES", "Data", "DataNotFoundError", "Split", "fashion_mnist",
     "Exercise", "Feedback", "multiple_choice", "numeric",
     "count_parameters", "mlp", "small_cnn",
-    "OPTIMIZERS", "History", "evaluate", "fit", "make_optimizer",
+    "OPTIMIZERS", "History", "evaluate", "fit", "make_optimizer", "predict",
 ]

@@ -68,7 +68,7 @@ BUDGETS: dict[str, dict[str, tuple]] = {
     "00": {
         "n_train": (2_000, 10_000, 60_000),
         "n_val": (1_000, 5_000, 10_000),
-        "epochs": (2, 5, 10),
+        "epochs": (3, 5, 10),
         "width": (128, 256, 512),
     },
     # Each lesson's entry is filled in by that lesson (one line each, to keep edits apart).

@@ -16,6 +16,20 @@ from matplotlib.ticker import MaxNLocator
 
 from .data import CLASS_NAMES, PIXEL_MEAN, PIXEL_STD, Split
 
+
+
+def _show_figures_inline() -> None:
+    """In a Jupyter kernel, render returned figures as images (pyplot is never used here)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None and "IPKernelApp" in shell.config:
+        shell.run_line_magic("matplotlib", "inline")
+
+
+_show_figures_inline()
 sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")
 matplotlib.rcParams.update({"figure.dpi": 100, "axes.titleweight": "bold"})
 
@@ -119,7 +133,7 @@ class LiveLossPlot:
     def __call__(self, history) -> None:
         from IPython.display import display
 
-        fig = plot_history(history, title="Live: loss and accuracy so far")
+        fig = plot_history(history, title=f"Training run: epoch {int(history.epochs['epoch'].iloc[-1])}")
         if self.handle is None:
             self.handle = display(fig, display_id=True)
         else:

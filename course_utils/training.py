@@ -137,6 +137,16 @@ def evaluate(model: nn.Module, split: Split, loss_fn: Callable | None = None, ba
     return total_loss / len(split), accuracy
 
 
+@torch.no_grad()
+def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 4096) -> torch.Tensor:
+    """Predicted class of every row of ``x`` (argmax of the model's output), in eval mode."""
+    was_training = model.training
+    model.eval()
+    predictions = torch.cat([model(x[start:start + batch_size]).argmax(1) for start in range(0, len(x), batch_size)])
+    model.train(was_training)
+    return predictions
+
+
 def _default_loss(split: Split) -> nn.Module:
     return nn.CrossEntropyLoss() if _is_classification(split) else nn.MSELoss()
 

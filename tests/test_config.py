@@ -30,15 +30,8 @@ def test_unknown_profile_is_a_clear_error(monkeypatch):
 
 def test_budget_picks_the_profile_column():
     smoke, laptop, gpu = (config.budget("00", name) for name in config.PROFILE_NAMES)
-    assert (smoke.epochs, laptop.epochs, gpu.epochs) == config.BUDGETS["00"]["epochs"]
+    assert (smoke.epochs, laptop.epochs, gpu.epochs) == config.BUDGETS["00"]["epochs"] == (3, 5, 10)
     assert smoke.profile == "smoke" and smoke.n_train < laptop.n_train <= gpu.n_train
-
-
-def test_every_budget_grows_with_the_profile():
-    for lesson, knobs in config.BUDGETS.items():
-        for knob, (smoke, laptop, gpu) in knobs.items():
-            if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (smoke, laptop, gpu)):
-                assert smoke <= laptop <= gpu or knob.startswith(("lr", "seed")), (lesson, knob)
 
 
 def test_unknown_lesson_is_a_clear_error():

@@ -1,0 +1,106 @@
+"""Lesson 00, the welcome tour: a look at the data, a first model, one slider, exercises."""
+from __future__ import annotations
+
+import pandas as pd
+import torch
+from matplotlib.figure import Figure
+from torch import nn
+
+from .data import CLASS_NAMES, Split, fashion_mnist
+from .exercises import Exercise, multiple_choice, numeric
+from .plots import new_figure, show_images
+from .training import predict
+from .validation import check_choice, check_int
+from .widgets import choice, int_slider, slider_panel
+
+
+def class_counts(split: Split) -> pd.Series:
+    """How many examples of each class ``split`` holds, indexed by class name."""
+    counts = torch.bincount(split.y.cpu(), minlength=len(CLASS_NAMES))
+    return pd.Series(counts.numpy(), index=list(CLASS_NAMES), name="images")
+
+
+def plot_class_counts(split: Split) -> Figure:
+    """A bar chart of the number of images per class."""
+    counts = class_counts(split)
+    fig, ax = new_figure(width=7, height=3.2)
+    ax.bar(counts.index, counts.values)
+    ax.set(ylabel="images", title=f"Images per class ({len(split):,} in all)")
+    ax.tick_params(axis="x", rotation=45)
+    return fig
+
+
+def per_class_accuracy(model: nn.Module, split: Split) -> pd.Series:
+    """Fraction of each class's images that ``model`` labels correctly."""
+    correct = (predict(model, split.x) == split.y).cpu().float()
+    labels = split.y.cpu()
+    accuracy = [correct[labels == k].mean().item() for k in range(len(CLASS_NAMES))]
+    return pd.Series(accuracy, index=list(CLASS_NAMES), name="accuracy")
+
+
+def plot_per_class_accuracy(model: nn.Module, split: Split) -> Figure:
+    """A horizontal bar chart of per-class accuracy, worst class at the top."""
+    accuracy = per_class_accuracy(model, split).sort_values()
+    fig, ax = new_figure(width=6.5, height=3.6)
+    ax.barh(accuracy.index, 100 * accuracy.values)
+    ax.invert_yaxis()
+    ax.set(xlabel="accuracy on the validation images (%)", xlim=(0, 100), title="Which classes does the model get right?")
+    return fig
+
+
+def show_class(class_name: str = "Sneaker", n_images: int = 16, seed: int = 0) -> Figure:
+    """``n_images`` test images of one class, picked at random from ``seed``."""
+    check_choice("class_name", class_name.lower(), [name.lower() for name in CLASS_NAMES])
+    check_int("n_images", n_images, 1, 64)
+    label = [name.lower() for name in CLASS_NAMES].index(class_name.lower())
+    test = fashion_mnist(n_train=1, n_test=None, seed=seed, device="cpu").test
+    images = test.x[test.y == label]
+    chosen = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))[:n_images]
+    return show_images(Split(images[chosen], torch.full((len(chosen),), label)), n=n_images)
+
+
+def show_class_panel():
+    """Slider panel for `show_class`: pick a class and how many images to see."""
+    return slider_panel(show_class, class_name=choice("class", CLASS_NAMES, "Sneaker"),
+                        n_images=int_slider("images", 16, 4, 48, 4), seed=int_slider("seed", 0, 0, 9))
+
+
+def worst_class_exercise(model: nn.Module, split: Split) -> Exercise:
+    """'Which class does your model get wrong most often?', checked against this run."""
+
+    def checker(answer) -> tuple[bool, str]:
+        accuracy = per_class_accuracy(model, split)
+        names = {name.lower(): name for name in accuracy.index}
+        name = names.get(str(answer).strip().lower())
+        if name is None:
+            return False, f"Answer with one of the class names: {', '.join(CLASS_NAMES)}."
+        if name == accuracy.idxmin():
+            return True, (f"{name} is right only {100 * accuracy[name]:.0f}% of the time. Shirts, T-shirts, "
+                          "pullovers and coats look alike at 28x28 pixels, so this is where a small model struggles.")
+        return False, (f"Your model gets {100 * accuracy[name]:.0f}% of the {name} images right, and some class "
+                       "does worse. The bar chart of per-class accuracy shows which.")
+
+    return Exercise("Which class does your model get wrong most often? Answer with its name, e.g. `\"Bag\"`.", checker)
+
+
+EXERCISES = {
+    "chance": numeric(
+        "A model that ignores the image and guesses a class at random: what accuracy (in %) does it get on "
+        "Fashion-MNIST's balanced test set?",
+        10.0, abs_tol=0.5,
+        hint_low="Count the classes and how many images each has: how often is a blind guess right?",
+        hint_high="Each class is one of several equally common ones. How often would a blind guess match?",
+        explanation="Ten equally common classes, so a blind guess is right one time in ten. Any accuracy the "
+                    "course reports is worth comparing with this 10% 'chance' level.",
+    ),
+    "updates": multiple_choice(
+        "You double the batch size and keep everything else. What happens to the number of updates "
+        "(optimizer steps) in one epoch?",
+        {"a": "it doubles", "b": "it halves", "c": "it stays the same"},
+        correct="b",
+        hints={"a": "An epoch is one pass over all training images. How many images does each update use now?",
+               "c": "Look at `history.steps`: one row per update. How many rows would one epoch give with bigger batches?"},
+        explanation="An epoch sees every image once; with batches twice as large it needs half as many steps. "
+                    "Lesson 07 asks what that does to speed and to accuracy.",
+    ),
+}
