@@ -17,8 +17,11 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt -e .
 	touch $(STAMP)
 
+# JupyterLab refuses to start as root (containers, CI machines) unless told it may.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
 lab: setup
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/
 
 test: setup
 	COURSE_PROFILE=$(COURSE_PROFILE) $(BIN)/python -m pytest tests notebooks --nbval-lax -p no:cacheprovider
