@@ -26,7 +26,7 @@ def slider_panel(function: Callable, *, manual: bool = False, **controls) -> wid
     The function's return value (usually a figure) is shown below the controls and
     redrawn on every change.
     """
-    options = {"manual": manual, "manual_name": "Run"}
+    options = {"manual": manual, "manual_name": "Run", "auto_display": True}
     return widgets.interactive(function, options, **controls)
 
 

@@ -61,6 +61,7 @@ def test_slider_panel_wraps_a_plain_function():
     panel = slider_panel(explore, width=int_slider("width", 4, 1, 10), lr=log_slider("lr", 0.1, 1e-3, 1),
                          name=choice("name", ["a", "b"]))
     assert isinstance(panel, ipywidgets.interactive)
+    assert panel.auto_display  # without it JupyterLab shows the sliders but never the figure
     panel.children[0].value = 8
     assert calls[-1] == (8, 0.1, "a") and panel.result == pytest.approx(0.8)
     manual = slider_panel(explore, manual=True, width=float_slider("w", 1.0, 0.0, 2.0))
