@@ -11,10 +11,10 @@ COURSE_PROFILE ?= smoke
 
 setup: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt requirements-test.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt -e .
+	$(BIN)/python -m pip install --quiet -r requirements.txt -r requirements-test.txt -e .
 	touch $(STAMP)
 
 # JupyterLab refuses to start as root (containers, CI machines) unless told it may.
