@@ -73,7 +73,7 @@ BUDGETS: dict[str, dict[str, tuple]] = {
     },
     # Each lesson's entry is filled in by that lesson (one line each, to keep edits apart).
     "01": {},
-    "02": {},
+    "02": {"poly_resamples": (300, 1_000, 2_000), "poly_test_points": (200, 200, 400), "nn_widths": ((2, 8, 32, 128), (1, 2, 4, 8, 16, 32, 64, 128, 256), (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)), "nn_resamples": (10, 20, 40), "nn_epochs": (300, 1_000, 2_000), "dd_train": (40, 100, 100), "dd_seeds": (5, 10, 20)},
     "03": {},
     "04": {},
     "05": {},
