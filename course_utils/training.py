@@ -8,6 +8,7 @@ diverges, and returns what it has when interrupted (the notebook's stop button).
 """
 from __future__ import annotations
 
+import collections
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -28,6 +29,7 @@ _OPTIMIZER_CLASSES = {
     "rmsprop": torch.optim.RMSprop, "adagrad": torch.optim.Adagrad,
 }
 _TAKES_MOMENTUM = ("sgd", "rmsprop")
+DIVERGENCE_WINDOW = 32  # steps averaged before comparing with the starting loss
 
 
 def make_optimizer(
@@ -192,8 +194,9 @@ def fit(
     loss_fn: defaults to cross-entropy for integer targets, mean squared error otherwise.
     seed: seeds the order of the mini-batches (seed the model's initialisation yourself
         with `seed_everything` before building it).
-    divergence_factor: the run stops, flagged ``diverged``, when the loss is not finite or
-        exceeds this multiple of the first step's loss.
+    divergence_factor: the run stops, flagged ``diverged``, when a step's loss is not
+        finite, or when the mean loss of the last ``DIVERGENCE_WINDOW`` steps exceeds this
+        multiple of the untrained model's loss on the training set.
     progress: show a tqdm progress bar (default: yes, except in the smoke profile).
     live_plot: redraw the loss curves after every epoch (in a notebook).
     callbacks: functions called with the `History` so far after every epoch.
@@ -231,24 +234,27 @@ def fit(
 
     log_epoch(0, 0.0)
     model.train()
-    step, elapsed, start_loss = 0, 0.0, None
+    # Divergence is judged against the untrained model's loss on the whole training set, and
+    # on a moving average of the last steps: one hard example (batch size 1) is not a blow-up.
+    start_loss = record.epochs["train_loss"][0]
+    threshold = divergence_factor * (start_loss if math.isfinite(start_loss) and start_loss > 0 else 1.0)
+    recent = collections.deque(maxlen=DIVERGENCE_WINDOW)
+    step, elapsed = 0, 0.0
     pending: list[torch.Tensor] = []  # losses not yet checked, kept on the device to avoid syncs
     flags = {"diverged": False, "interrupted": False, "message": ""}
     bar = tqdm(total=total_steps, disable=not progress, desc="training", unit="step", leave=False)
 
     def check_pending() -> bool:
         """Move pending losses to the record; True when one of them diverged."""
-        nonlocal start_loss
         if not pending:
             return False
         values = torch.stack(pending).float().cpu().tolist()
         first = len(record.steps["loss"])
         record.steps["loss"].extend(values)
         pending.clear()
-        if start_loss is None:
-            start_loss = values[0]
         for offset, value in enumerate(values):
-            if not math.isfinite(value) or value > divergence_factor * max(start_loss, 1e-12):
+            recent.append(value)
+            if not math.isfinite(value) or sum(recent) / len(recent) > threshold:
                 index = first + offset
                 for column in record.steps.values():
                     del column[index + 1:]

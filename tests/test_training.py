@@ -148,3 +148,14 @@ class _Handle:
 
     def update(self, fig):
         self.shown.append(fig)
+
+
+def test_one_hard_example_is_not_a_divergence(small_data):
+    # Batch size 1 on a trained model: single-image losses swing far above the average.
+    seed_everything(0)
+    model = mlp(64, 1)
+    fit(model, small_data, epochs=3, lr=0.1, batch_size=64)
+    history = fit(model, small_data, epochs=1, lr=0.001, batch_size=1, divergence_factor=3.0)
+    single_losses = history.steps["loss"]
+    assert single_losses.max() > 3.0 * history.epochs["train_loss"].iloc[0]  # spikes did happen
+    assert not history.diverged and len(history.steps) == len(small_data.train)
