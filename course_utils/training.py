@@ -37,16 +37,19 @@ def make_optimizer(
     params,
     lr: float | None = None,
     momentum: float = 0.0,
-    weight_decay: float = 0.0,
+    weight_decay: float | None = None,
     nesterov: bool = False,
 ) -> torch.optim.Optimizer:
     """Build a torch optimizer by name, checking every hyperparameter first.
 
-    ``lr=None`` keeps torch's own default for that optimizer. ``momentum`` applies to
-    SGD and RMSprop only; ``nesterov`` to SGD only.
+    ``lr=None`` and ``weight_decay=None`` keep torch's own defaults for that optimizer
+    (AdamW's default decay is 0.01, the others' 0). ``momentum`` applies to SGD and
+    RMSprop only; ``nesterov`` to SGD only.
     """
     name = check_choice("optimizer", name, OPTIMIZERS)
-    kwargs: dict = {"weight_decay": check_non_negative("weight_decay", weight_decay)}
+    kwargs: dict = {}
+    if weight_decay is not None:
+        kwargs["weight_decay"] = check_non_negative("weight_decay", weight_decay)
     if lr is not None:
         kwargs["lr"] = check_positive("lr", lr)
     check_fraction("momentum", momentum, include_one=False)
@@ -162,7 +165,7 @@ def fit(
     batch_size: int = 128,
     optimizer: str | torch.optim.Optimizer | Callable = "sgd",
     momentum: float = 0.0,
-    weight_decay: float = 0.0,
+    weight_decay: float | None = None,
     nesterov: bool = False,
     scheduler: Callable | torch.optim.lr_scheduler.LRScheduler | None = None,
     scheduler_interval: str = "step",
@@ -184,7 +187,7 @@ def fit(
         `Split` or an ``(x, y)`` pair of tensors on the model's device.
     epochs: passes over the training data (``max_steps`` can stop earlier).
     lr, momentum, weight_decay, nesterov: used when ``optimizer`` is a name (one of
-        ``OPTIMIZERS``); ``lr=None`` keeps torch's default for that optimizer.
+        ``OPTIMIZERS``); ``lr=None`` and ``weight_decay=None`` keep torch's defaults.
     optimizer: a name, a ready ``torch.optim.Optimizer`` on the model's parameters, or a
         callable ``params -> Optimizer`` (e.g. ``functools.partial(torch.optim.SGD, lr=0.1)``).
     scheduler: a callable ``optimizer -> LRScheduler`` (any ``torch.optim.lr_scheduler``)
@@ -199,7 +202,8 @@ def fit(
         multiple of the untrained model's loss on the training set.
     progress: show a tqdm progress bar (default: yes, except in the smoke profile).
     live_plot: redraw the loss curves after every epoch (in a notebook).
-    callbacks: functions called with the `History` so far after every epoch.
+    callbacks: functions called with the `History` so far after every epoch; one that
+        returns ``True`` ends training there (early stopping, a target loss reached).
     verbose: print the message when a run diverges or is interrupted.
     """
     train = data.train if isinstance(data, Data) else _as_split(data)
@@ -302,8 +306,8 @@ def fit(
             model.train()
             if callbacks:
                 snapshot = record.history(**flags)
-                for callback in callbacks:
-                    callback(snapshot)
+                if any([bool(callback(snapshot)) for callback in callbacks]):  # a list: call them all
+                    break
             if max_steps is not None and step >= max_steps:
                 break
     except KeyboardInterrupt:
@@ -326,7 +330,7 @@ def fit(
 def _build_optimizer(model, optimizer, lr, momentum, weight_decay, nesterov) -> torch.optim.Optimizer:
     if isinstance(optimizer, str):
         return make_optimizer(optimizer, model.parameters(), lr, momentum, weight_decay, nesterov)
-    if lr is not None or momentum or weight_decay or nesterov:
+    if lr is not None or momentum or weight_decay is not None or nesterov:
         raise ValueError(
             "lr, momentum, weight_decay and nesterov go either to fit (with an optimizer name) "
             "or into your own optimizer, not both"

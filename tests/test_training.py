@@ -159,3 +159,16 @@ def test_one_hard_example_is_not_a_divergence(small_data):
     single_losses = history.steps["loss"]
     assert single_losses.max() > 3.0 * history.epochs["train_loss"].iloc[0]  # spikes did happen
     assert not history.diverged and len(history.steps) == len(small_data.train)
+
+
+def test_a_callback_returning_true_stops_training(small_data):
+    history = train(small_data, epochs=10, callbacks=[lambda h: h.final("train_loss") < 1.2])
+    assert not history.interrupted and len(history.epochs) < 11
+    assert history.final("train_loss") < 1.2 and history.epochs["train_loss"].iloc[-2] >= 1.2
+
+
+def test_weight_decay_none_keeps_torch_defaults():
+    params = list(mlp(8, 1).parameters())
+    assert make_optimizer("adamw", params).param_groups[0]["weight_decay"] == 0.01
+    assert make_optimizer("adamw", params, weight_decay=0.0).param_groups[0]["weight_decay"] == 0.0
+    assert make_optimizer("sgd", params, lr=0.1).param_groups[0]["weight_decay"] == 0
