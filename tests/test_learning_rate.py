@@ -1,0 +1,159 @@
+"""Lesson 05's claims, checked at smoke sizes for three seeds, plus its helpers and exercises."""
+import math
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from course_utils import learning_rate as lesson
+from course_utils.learning_rate import (
+    EXERCISES, LR_REGIMES, catch_up_fraction, compare_default_optimizers, compare_schedules, describe_generalization,
+    describe_sensitivity, equal_epoch_table, explore_learning_rate, explore_quadratic, gd_on_quadratic,
+    generalization_table, good_lr_ranges, learning_rate_panel, load_data, loss_match_ratio, lr_generalization,
+    lr_regimes, lr_sweep, measured_regime, optimizers_table, plot_generalization, plot_lr_sweep,
+    plot_optimizers, plot_quadratic_iterates, plot_regimes, plot_schedule_runs, predicted_regime,
+    quadratic_panel, quadratic_regimes, regimes_table, schedules_table, sweep_grid, t_critical_95,
+)
+
+SEEDS = (0, 1, 2)
+SIZES = {"epochs": 3, "width": 64}  # smoke sizes, as in budget("05", "smoke")
+
+
+@pytest.fixture(scope="module", params=SEEDS)
+def data(request):
+    return request.param, load_data(2000, 1000, seed=request.param)
+
+
+# ---------------------------------------------------------------- quadratic
+def test_quadratic_regimes_follow_theory():
+    table = quadratic_regimes((0.2, 0.5, 0.9, 1.0, 1.1, 1.5, 1.9, 2.0, 2.1, 3.0), curvature=3.0, n_steps=15)
+    assert (table["predicted"] == table["measured"]).all(), table
+    by_factor = dict(zip(table["lr x L"], table["measured"]))
+    assert {by_factor[f] for f in (0.2, 0.5, 0.9)} == {"monotone"}
+    assert {by_factor[f] for f in (1.1, 1.5, 1.9)} == {"oscillating"}
+    assert {by_factor[f] for f in (2.1, 3.0)} == {"diverging"}
+
+
+def test_gd_iterates_match_the_formula():
+    lr, curvature = 0.13, 5.0
+    np.testing.assert_allclose(gd_on_quadratic(lr, curvature, x0=2.0, n_steps=10),
+                               2.0 * (1 - lr * curvature) ** np.arange(11), rtol=1e-12)
+
+
+def test_measured_regime_reads_the_iterates_not_the_formula():
+    assert measured_regime([1.0, 0.5, 0.2]) == "monotone"
+    assert measured_regime([1.0, -0.5, 0.2]) == "oscillating"
+    assert measured_regime([1.0, -1.5, 2.0]) == "diverging"
+    assert measured_regime([1.0, 0.5, 0.7]) == "other"
+    assert predicted_regime(0.25, 4.0) == "one step"
+    with pytest.raises(ValueError, match="iterates must have"):
+        measured_regime([1.0])
+
+
+# ---------------------------------------------------------------- Fashion-MNIST claims, three seeds
+def test_too_small_slow_good_trains_too_large_diverges_cleanly(data):
+    seed, split = data
+    runs = lr_regimes(split, seed=seed, **SIZES)
+    table = regimes_table(runs)
+    good, large = table.loc["good"], table.loc["too large"]
+    assert not good["diverged"] and good["loss removed (%)"] > 40, table
+    assert catch_up_fraction(runs["too small"], runs["good"]) < 0.25, table
+    assert large["diverged"] and large["updates made"] < 3 * math.ceil(2000 / 64), table
+
+
+def test_schedules_train_and_use_their_closed_form(data):
+    seed, split = data
+    table = schedules_table(compare_schedules(split, seed=seed, **SIZES))
+    assert not table["diverged"].any(), table
+    assert (table["max relative deviation from closed form"] < 1e-6).all(), table
+    assert (table["final test accuracy (%)"] > 50).all(), table
+
+
+def test_adam_at_defaults_beats_sgd_at_defaults(data):
+    seed, split = data
+    table = optimizers_table(compare_default_optimizers(split, seed=seed, **SIZES))
+    assert table.loc["SGD", "default lr"] == pytest.approx(1e-3)
+    assert not table["diverged"].any(), table
+    assert table.loc["Adam", "final train loss"] < 0.5 * table.loc["SGD", "final train loss"], table
+
+
+def test_sgd_and_adam_both_have_a_range_of_good_rates(data):
+    seed, split = data
+    sweep = lr_sweep(split, lrs=sweep_grid(1e-4, 10.0, 2), epochs=3, width=64, seed=seed)
+    ranges = good_lr_ranges(sweep)
+    assert (ranges["good lrs"] >= 2).all(), ranges
+    assert ranges.loc["adam", "best lr"] < ranges.loc["sgd", "best lr"], ranges
+    assert ranges["smallest lr that diverged"].notna().all(), ranges  # the top of the grid is too large for both
+    assert "decades" in describe_sensitivity(ranges)
+
+
+def test_generalization_runs_are_matched_in_training_loss():
+    target = 0.3
+    histories = lr_generalization(n_train=500, n_test=1000, seeds=SEEDS, target_loss=target, max_epochs=150, width=64)
+    table = generalization_table(histories, target)
+    assert table["reached target"].all(), table
+    assert (loss_match_ratio(table) < 1.2).all(), table
+    text = describe_generalization(table)
+    assert "95% confidence interval" in text and "Measured:" in text
+    assert set(equal_epoch_table(histories)["rate"]) == {"small", "large"}
+    assert isinstance(plot_generalization(histories, target), Figure)
+
+
+# ---------------------------------------------------------------- helpers, plots, sliders, exercises
+def test_verdict_follows_the_numbers():
+    import pandas as pd
+
+    def table(differences):
+        rows = []
+        for seed, difference in enumerate(differences):
+            rows += [{"seed": seed, "rate": "small", "test acc (%)": 80.0, "gap (train - test acc, pp)": 10.0},
+                     {"seed": seed, "rate": "large", "test acc (%)": 80.0 + difference,
+                      "gap (train - test acc, pp)": 10.0 - difference}]
+        return pd.DataFrame(rows)
+
+    assert "large rate generalized better" in describe_generalization(table([2.0, 2.1, 1.9]))
+    assert "small rate generalized better" in describe_generalization(table([-2.0, -2.1, -1.9]))
+    assert "interval contains 0" in describe_generalization(table([1.0, -1.0, 0.5]))
+    assert t_critical_95(2) == pytest.approx(4.303) and t_critical_95(30) == pytest.approx(2.04, abs=0.01)
+
+
+def test_plots_and_sliders_render_headless():
+    split = load_data(500, 500, seed=0)
+    assert isinstance(plot_quadratic_iterates(), Figure)
+    assert isinstance(explore_quadratic(lr=0.6, curvature=4.0), Figure)
+    histories = lr_regimes(split, epochs=1, width=16)
+    assert isinstance(plot_regimes(histories), Figure)
+    schedules = compare_schedules(split, epochs=2, width=16, names=("constant", "cosine"))
+    assert isinstance(plot_schedule_runs(schedules), Figure)
+    assert isinstance(plot_optimizers(histories), Figure)
+    sweep = lr_sweep(split, lrs=[1e-3, 1e-1, 10.0], epochs=1, width=16)
+    assert isinstance(plot_lr_sweep(sweep, good_lr_ranges(sweep)), Figure)
+    figure = explore_learning_rate(lr=0.05, schedule="one-cycle", epochs=1, n_train=640, width=16)
+    assert isinstance(figure, Figure)
+    diverged = explore_learning_rate(lr=8.0, epochs=1, n_train=640, width=16)
+    assert "diverged" in diverged.get_suptitle()
+    quadratic_panel()
+    learning_rate_panel(n_train=640, epochs=1)
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(ValueError, match="lr must be"):
+        gd_on_quadratic(-0.1)
+    with pytest.raises(ValueError, match="schedule must be one of"):
+        explore_learning_rate(schedule="sawtooth")
+    with pytest.raises(ValueError, match="high must be > low"):
+        sweep_grid(1.0, 0.1)
+    with pytest.raises(ValueError, match="target_loss must be"):
+        lesson.train_to_target(load_data(100, 100), lr=0.1, target_loss=0.0, max_epochs=1, width=8)
+
+
+@pytest.mark.parametrize("name, right, wrong", [
+    ("largest_stable_lr", 0.5, 0.25), ("which_regime", "b", "a"),
+    ("time_based_decay", 0.02, 0.05), ("sgd_default", "B", "a"),
+])
+def test_exercises_give_feedback(name, right, wrong):
+    exercise = EXERCISES[name]
+    assert exercise.check(right).correct
+    feedback = exercise.check(wrong)
+    assert not feedback.correct and str(right).lower() not in feedback.message.lower().split()
+    assert "No answer yet" in exercise.check(...).message
