@@ -30,11 +30,14 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def jupyter_lab():
+def jupyter_lab(tmp_path_factory):
+    # Serve a copy: JupyterLab autosaves, and the committed notebooks must stay output-free.
+    root = tmp_path_factory.mktemp("notebooks")
+    shutil.copy(NOTEBOOKS / "00_welcome_and_tour.ipynb", root)
     port = free_port()
     command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", f"--port={port}",
                "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=", "--ServerApp.password=",
-               f"--ServerApp.root_dir={NOTEBOOKS}", "--LabApp.expose_app_in_browser=True",
+               f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True",
                "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
