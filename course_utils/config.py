@@ -77,7 +77,7 @@ BUDGETS: dict[str, dict[str, tuple]] = {
     "03": {},
     "04": {"n_train": (500, 2_000, 10_000), "lr": (0.004, 0.004, 0.004), "minibatch_size": (32, 32, 32), "full_batch_epochs": (60, 100, 100), "minibatch_epochs": (10, 20, 20), "stochastic_epochs": (2, 3, 3), "grad_batch_sizes": ((1, 2, 4, 8, 16, 32, 64), (1, 2, 4, 8, 16, 32, 64, 128, 256), (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)), "grad_n_batches": (64, 128, 128), "timing_batch_sizes": ((1, 4, 16, 64, 256), (1, 4, 16, 64, 256, 1024), (1, 4, 16, 64, 256, 1024, 4096)), "traj_epochs": (10, 10, 10), "traj_long_epochs": (500, 500, 500)},
     "05": {"n_train": (2_000, 10_000, 20_000), "n_test": (2_000, 5_000, 10_000), "width": (64, 128, 256), "epochs": (3, 3, 5), "sweep_epochs": (3, 2, 3), "sweep_points_per_decade": (2, 2, 3), "gen_n_train": (500, 1_000, 2_000), "gen_n_test": (1_000, 2_000, 5_000), "gen_target_loss": (0.3, 0.1, 0.05), "gen_seeds": (2, 3, 5), "gen_max_epochs": (150, 300, 400), "panel_n_train": (1_000, 2_000, 10_000), "panel_epochs": (2, 3, 5)},
-    "06": {},
+    "06": {"n_train": (5_120, 10_240, 40_960), "n_val": (2_000, 5_000, 10_000), "n_test": (1_000, 2_000, 10_000), "val_size": (1_000, 2_000, 5_000), "n_seeds": (5, 5, 5), "compare_epochs": (3, 3, 4), "one_cycle_epochs": (6, 6, 8)},  # n_train: multiples of the batch size 128, so no epoch ends on a tiny batch
 }
 
 

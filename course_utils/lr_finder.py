@@ -1,0 +1,848 @@
+"""The learning-rate range test, in one readable module (lesson 06).
+
+The test (Smith 2017, "Cyclical Learning Rates for Training Neural Networks"; popularised
+by fastai's ``lr_find`` and the ``torch-lr-finder`` package) trains for about a hundred
+mini-batches while the learning rate grows from tiny to huge, records the loss at every
+step, and reads a good learning rate off the curve. Five pieces:
+
+1. **Ramp** (`lr_ramp`): ``steps`` rates from ``start_lr`` to ``end_lr``, equally spaced on
+   a log scale (exponential ramp, the default) or on a linear scale.
+2. **Smoothing** (`smooth_losses`): an exponential moving average of the mini-batch losses
+   with bias correction, so the first values are not pulled towards zero.
+3. **Stopping rule**: the test stops as soon as the smoothed loss exceeds
+   ``diverge_factor`` times the best smoothed loss so far, or stops being finite.
+4. **Restore**: the model's parameters and buffers, its train/eval mode and the
+   optimizer's state are put back afterwards, bit for bit; always, also when the test
+   stops early, fails, or is interrupted.
+5. **Suggestions** (`suggest_learning_rates`): the steepest descent of the smoothed loss
+   against log(lr), fastai's "valley", and a tenth of the rate at the minimum.
+
+`lr_range_test` runs it on any model, optimizer and loss with the course's in-memory data
+(`Data`, `Split` or an ``(x, y)`` pair; mini-batches are slices, as in `fit`) and returns a
+`RangeTestResult`: the curve as a pandas table, the suggestions, and ``plot()``.
+
+``mode="val"`` is the variant the source article describes: after every step the model
+is evaluated on a fixed validation subset, and the stopping rule and the suggestions use
+the validation loss instead of the training loss.
+
+The second half of the module holds lesson 06's experiments (rates around the suggestion,
+one-cycle against a constant rate, stability across seeds, a least-squares problem whose
+divergence point is known in closed form), its slider and its exercises.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import torch
+from matplotlib.figure import Figure
+from torch import nn
+from tqdm.auto import tqdm
+
+from .config import get_profile, seed_everything
+from .data import Data, Split
+from .exercises import multiple_choice, numeric
+from .models import mlp
+from .plots import new_figure
+from .training import History, _as_split, _default_loss, evaluate, fit, make_optimizer
+from .validation import check_choice, check_fraction, check_int, check_non_negative, check_positive
+
+RAMPS = ("exponential", "linear")
+MODES = ("train", "val")
+SUGGESTION_LABELS = {
+    "steepest": "steepest descent",
+    "valley": "valley",
+    "min/10": "minimum / 10",
+}
+
+
+# --------------------------------------------------------------------------------------
+# The ramp, the smoothing and the suggestions: plain functions on arrays
+# --------------------------------------------------------------------------------------
+
+def lr_ramp(start_lr: float = 1e-7, end_lr: float = 10.0, steps: int = 100, ramp: str = "exponential") -> np.ndarray:
+    """The ``steps`` learning rates of a range test, from ``start_lr`` to ``end_lr`` inclusive.
+
+    ``"exponential"``: each rate is the previous one times ``(end_lr / start_lr) ** (1 / (steps - 1))``,
+    so every decade gets the same number of steps. ``"linear"``: equal increments, so
+    almost all steps land in the last decade.
+    """
+    start_lr, end_lr, steps, ramp = _check_ramp(start_lr, end_lr, steps, ramp)
+    if ramp == "exponential":
+        return np.geomspace(start_lr, end_lr, steps)
+    return np.linspace(start_lr, end_lr, steps)
+
+
+def smooth_losses(losses: Sequence[float], beta: float = 0.98, *, bias_correction: bool = True) -> np.ndarray:
+    """Exponential moving average of ``losses``, optionally with bias correction.
+
+    ``average_t = beta * average_{t-1} + (1 - beta) * loss_t`` starting from 0, and the
+    bias-corrected value is ``average_t / (1 - beta ** t)`` (t = 1, 2, ...): the starting
+    zero would otherwise drag the first values down (Adam uses the same correction).
+    ``beta = 0`` returns the losses unchanged.
+    """
+    beta = check_fraction("beta", beta, include_one=False)
+    smoothed = np.empty(len(losses))
+    average = 0.0
+    for t, loss in enumerate(losses, start=1):
+        average = beta * average + (1 - beta) * float(loss)
+        smoothed[t - 1] = average / (1 - beta ** t) if bias_correction else average
+    return smoothed
+
+
+def _trimmed(lrs, losses, skip_start: int, skip_end: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """The part of the curve the suggestions look at: without the first ``skip_start``
+    (noisy) and last ``skip_end`` (exploding) points, and without non-finite losses."""
+    lrs, losses = np.asarray(lrs, dtype=float), np.asarray(losses, dtype=float)
+    end = len(losses) - skip_end
+    lrs, losses = lrs[skip_start:end], losses[skip_start:end]
+    finite = np.isfinite(losses)
+    if not finite.all():  # keep the prefix before the first non-finite loss
+        stop = int(np.argmin(finite))
+        lrs, losses = lrs[:stop], losses[:stop]
+    return lrs, losses, skip_start
+
+
+def steepest_descent(lrs, losses, skip_start: int = 0, skip_end: int = 0) -> float:
+    """The rate where the loss falls fastest per unit of log(lr).
+
+    The slope is ``np.gradient(losses, log(lrs))`` (central differences, correct for any
+    spacing, so it works for linear ramps too); the most negative slope wins.
+    """
+    lrs, losses, _ = _trimmed(lrs, losses, skip_start, skip_end)
+    if len(losses) < 3:
+        return math.nan
+    slope = np.gradient(losses, np.log(lrs))
+    return float(lrs[int(np.argmin(slope))])
+
+
+def valley(lrs, losses, skip_start: int = 0, skip_end: int = 0) -> float:
+    """fastai's "valley": about halfway along the longest descending stretch of the curve.
+
+    The stretch is the longest decreasing subsequence of the losses (it may skip over
+    small bumps); fastai picks the point ``1/3 + 1/6`` of the way from its start to its
+    end, which reads as "in the middle of the valley, before the bottom".
+    """
+    lrs, losses, _ = _trimmed(lrs, losses, skip_start, skip_end)
+    n = len(losses)
+    if n < 3:
+        return math.nan
+    # longest[i]: length of the longest strictly decreasing subsequence that ends at i.
+    longest = np.ones(n, dtype=int)
+    for i in range(1, n):
+        higher_before = losses[:i] > losses[i]
+        if higher_before.any():
+            longest[i] = longest[:i][higher_before].max() + 1
+    end = int(np.argmax(longest))  # the first index where the longest stretch ends
+    start = max(end - longest[end] + 1, 0)
+    sections = (end - start) / 3
+    return float(lrs[start + int(sections) + int(sections / 2)])
+
+
+def minimum_over_ten(lrs, losses, skip_start: int = 0, skip_end: int = 0) -> float:
+    """A tenth of the rate at which the loss is lowest (fastai's ``minimum``)."""
+    lrs, losses, _ = _trimmed(lrs, losses, skip_start, skip_end)
+    if len(losses) < 1:
+        return math.nan
+    return float(lrs[int(np.argmin(losses))] / 10)
+
+
+def suggest_learning_rates(lrs, losses, skip_start: int = 10, skip_end: int = 5) -> dict[str, float]:
+    """All three suggestions for one (smoothed) curve; NaN where the curve is too short."""
+    skip_start = check_int("skip_start", skip_start, 0)
+    skip_end = check_int("skip_end", skip_end, 0)
+    return {
+        "steepest": steepest_descent(lrs, losses, skip_start, skip_end),
+        "valley": valley(lrs, losses, skip_start, skip_end),
+        "min/10": minimum_over_ten(lrs, losses, skip_start, skip_end),
+    }
+
+
+# --------------------------------------------------------------------------------------
+# The result of a test
+# --------------------------------------------------------------------------------------
+
+@dataclass
+class RangeTestResult:
+    """What one range test measured.
+
+    ``curve``: one row per step with ``step``, ``lr`` (the rate of that update), ``loss``
+    (the mini-batch loss, computed just before the update) and ``smoothed_loss``; in
+    ``mode="val"`` also ``val_loss``, ``val_acc`` (after the update, on the fixed validation
+    subset) and ``smoothed_val_loss``. ``monitor`` names the column the stopping rule and
+    the suggestions used. ``stop_reason`` is ``"completed"``, ``"diverged"`` (smoothed
+    loss above ``diverge_factor`` x best), ``"non-finite"`` or ``"interrupted"``.
+    """
+
+    curve: pd.DataFrame
+    suggestions: dict[str, float]
+    monitor: str
+    stop_reason: str
+    best_loss: float
+    seconds: float
+    settings: dict = field(default_factory=dict)
+
+    @property
+    def suggestion(self) -> float:
+        """The steepest-descent rate: for plain SGD in lesson 06 it trained better than the
+        other two rules and moved least from seed to seed (fastai defaults to the valley).
+        Compare the three on your own set-up."""
+        return self.suggestions["steepest"]
+
+    @property
+    def stopped_early(self) -> bool:
+        return self.stop_reason != "completed"
+
+    @property
+    def stop_lr(self) -> float:
+        """The rate of the last step taken (where the stopping rule fired, if it did)."""
+        return float(self.curve["lr"].iloc[-1]) if len(self.curve) else math.nan
+
+    @property
+    def min_loss_lr(self) -> float:
+        """The rate at which the monitored smoothed loss was lowest."""
+        column = self.curve[self.monitor]
+        return float(self.curve["lr"].loc[column.idxmin()]) if column.notna().any() else math.nan
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={value:.3g}" for name, value in self.suggestions.items())
+        return (f"RangeTestResult({self.stop_reason} after {len(self.curve)} steps at lr={self.stop_lr:.3g}, "
+                f"suggestions: {shown})")
+
+    def plot(self, *, title: str = "") -> Figure:
+        """Loss against learning rate (log scale) with the suggestions marked.
+
+        Training mode: raw mini-batch loss (faint) and smoothed loss. Validation mode: a
+        second panel shows the validation accuracy, as the article describes.
+        """
+        val_mode = self.monitor == "smoothed_val_loss"
+        fig, axes = new_figure(ncols=2 if val_mode else 1, width=6.0 if val_mode else 7.0, height=4.0)
+        self.draw_losses(axes[0] if val_mode else axes)
+        if val_mode:
+            self.draw_val_accuracy(axes[1])
+        if title:
+            fig.suptitle(title)
+        return fig
+
+    def draw_losses(self, ax) -> None:
+        """The loss curves, the suggestions and the stop, on the matplotlib axes ``ax``."""
+        curve, val_mode = self.curve, self.monitor == "smoothed_val_loss"
+        if val_mode:  # the watched curve in full, the training loss only as a faint reference
+            ax.plot(curve["lr"], curve["smoothed_loss"], color="C0", alpha=0.5, linestyle="--",
+                    label="training loss (smoothed)")
+            ax.plot(curve["lr"], curve["val_loss"], color="C1", alpha=0.35, linewidth=0.8, label="validation loss")
+            ax.plot(curve["lr"], curve["smoothed_val_loss"], color="C1", label="validation loss (smoothed)")
+        else:
+            ax.plot(curve["lr"], curve["loss"], color="C0", alpha=0.3, linewidth=0.8,
+                    label="training loss (mini-batch)")
+            ax.plot(curve["lr"], curve["smoothed_loss"], color="C0", label="training loss (smoothed)")
+        markers = {"steepest": ("v", "C2"), "valley": ("o", "C3"), "min/10": ("s", "C4")}
+        for name, lr in self.suggestions.items():
+            if math.isfinite(lr):
+                marker, colour = markers[name]
+                ax.axvline(lr, color=colour, linestyle="--", linewidth=1)
+                ax.plot([lr], [np.interp(np.log(lr), np.log(curve["lr"]), curve[self.monitor])], marker,
+                        color=colour, markersize=8, label=f"{SUGGESTION_LABELS[name]}: {lr:.2g}")
+        if self.stop_reason in ("diverged", "non-finite"):
+            ax.axvline(self.stop_lr, color="black", linestyle=":", linewidth=1.2,
+                       label=f"stopped ({self.stop_reason}) at {self.stop_lr:.2g}")
+        ax.set_xscale("log")
+        ax.set_ylim(*self._loss_limits())
+        monitored = "validation" if val_mode else "training"
+        ax.set(xlabel="learning rate (log scale)", ylabel=f"loss ({self.settings.get('loss', 'as given')})",
+               title=f"Range test on the {monitored} loss")
+        ax.legend(fontsize="small", loc="upper left")
+
+    def draw_val_accuracy(self, ax) -> None:
+        """Validation accuracy against the learning rate (``mode="val"`` only)."""
+        ax.plot(self.curve["lr"], 100 * self.curve["val_acc"], color="C1", label="validation accuracy")
+        for name, lr in self.suggestions.items():
+            if math.isfinite(lr):
+                ax.axvline(lr, color={"steepest": "C2", "valley": "C3", "min/10": "C4"}[name], linestyle="--",
+                           linewidth=1, label=SUGGESTION_LABELS[name])
+        ax.set_xscale("log")
+        ax.set(xlabel="learning rate (log scale)", ylabel="validation accuracy (%)",
+               title="Validation accuracy during the test")
+        ax.legend(fontsize="small", loc="upper left")
+
+    def _loss_limits(self) -> tuple[float, float]:
+        """Y limits that show the descent and the start of the blow-up, not its tail."""
+        columns = ["smoothed_loss"] + (["smoothed_val_loss"] if "smoothed_val_loss" in self.curve else [])
+        values = self.curve[columns].to_numpy(dtype=float)
+        values = values[np.isfinite(values)]
+        if not len(values):
+            return 0.0, 1.0
+        raw = self.curve["loss"].to_numpy(dtype=float)
+        low = min(values.min(), np.nanmin(np.where(np.isfinite(raw), raw, np.nan)))
+        first = self.curve[columns].iloc[0].max()
+        high = min(values.max(), max(first, low) * 1.6, self.settings.get("diverge_factor", 4) * self.best_loss * 1.05)
+        high = max(high, low * 1.1 + 1e-12)
+        return low - 0.08 * (high - low), high + 0.05 * (high - low)
+
+
+# --------------------------------------------------------------------------------------
+# The range test itself: ramp, record, smooth, stop, restore
+# --------------------------------------------------------------------------------------
+
+def lr_range_test(
+    model: nn.Module,
+    data: Data | Split | tuple,
+    *,
+    optimizer: str | torch.optim.Optimizer | Callable = "sgd",
+    momentum: float = 0.0,
+    weight_decay: float = 0.0,
+    loss_fn: Callable | None = None,
+    start_lr: float = 1e-7,
+    end_lr: float = 10.0,
+    steps: int = 100,
+    ramp: str = "exponential",
+    batch_size: int = 128,
+    smoothing: float = 0.98,
+    diverge_factor: float = 4.0,
+    mode: str = "train",
+    val: Split | None = None,
+    val_size: int = 1000,
+    skip_start: int | None = None,
+    skip_end: int = 5,
+    seed: int = 0,
+    progress: bool | None = None,
+) -> RangeTestResult:
+    """Run a learning-rate range test and put the model and optimizer back as they were.
+
+    Parameters
+    ----------
+    model: any ``nn.Module`` on the same device as the data.
+    data: a `Data` (its ``train`` split is used, its ``val`` split in ``mode="val"``), a
+        `Split` or an ``(x, y)`` pair of tensors. Mini-batches of ``batch_size`` are slices
+        of a random order (seeded by ``seed``); a new order starts when one runs out, and a
+        last, smaller batch is skipped so that every step sees ``batch_size`` examples.
+    optimizer: a name from ``OPTIMIZERS`` (built with ``momentum`` and ``weight_decay``),
+        a ready ``torch.optim.Optimizer`` on the model's parameters (its state is restored
+        afterwards), or a callable ``params -> Optimizer``. Only its learning rate is changed,
+        the same in every parameter group.
+    loss_fn: defaults to cross-entropy for integer targets, mean squared error otherwise.
+    start_lr, end_lr, steps, ramp: the ramp, see `lr_ramp` (fastai's defaults: 1e-7 to 10
+        in 100 exponential steps).
+    smoothing: beta of the bias-corrected moving average (0 = no smoothing).
+    diverge_factor: stop when the smoothed loss exceeds this multiple of the best one.
+    mode: ``"train"`` watches the training loss; ``"val"`` evaluates the model on a fixed
+        subset of ``val_size`` validation examples after every step and watches that loss.
+    skip_start, skip_end: points left out at each end when suggesting (default
+        ``steps // 10`` and 5, as fastai does): the start is noisy, the end explodes.
+    progress: a tqdm progress bar (default: yes, except in the smoke profile).
+
+    The model and the optimizer are restored in a ``finally`` block, so also when the test
+    stops early or raises. A ``KeyboardInterrupt`` (the notebook's stop button) is *not*
+    re-raised: the test restores, then returns the steps done so far with
+    ``stop_reason="interrupted"`` (as `fit` does).
+    """
+    start_lr, end_lr, steps, ramp = _check_ramp(start_lr, end_lr, steps, ramp)
+    smoothing = check_fraction("smoothing", smoothing, include_one=False)
+    diverge_factor = check_positive("diverge_factor", diverge_factor)
+    if diverge_factor <= 1:
+        raise ValueError(f"diverge_factor must be a number > 1 (got {diverge_factor!r}): "
+                         "the test stops when the smoothed loss exceeds diverge_factor x the best loss")
+    mode = check_choice("mode", mode, MODES)
+    train = data.train if isinstance(data, Data) else _as_split(data)
+    check_int("batch_size", batch_size, 1, len(train), "the number of training samples")
+    skip_start = steps // 10 if skip_start is None else check_int("skip_start", skip_start, 0)
+    skip_end = check_int("skip_end", skip_end, 0)
+    val_subset = _validation_subset(data, val, val_size, seed) if mode == "val" else None
+    _check_same_device(model, train)
+    loss_fn = loss_fn or _default_loss(train)
+    if progress is None:
+        progress = get_profile().name != "smoke"
+
+    opt = _build_optimizer(model, optimizer, start_lr, momentum, weight_decay)
+    saved_model = {name: value.detach().clone() for name, value in model.state_dict().items()}
+    saved_optimizer = copy.deepcopy(opt.state_dict())
+    was_training = model.training
+
+    lrs = lr_ramp(start_lr, end_lr, steps, ramp)
+    rows: dict[str, list[float]] = {"step": [], "lr": [], "loss": [], "smoothed_loss": []}
+    if val_subset is not None:
+        rows.update(val_loss=[], val_acc=[], smoothed_val_loss=[])
+    monitor = "smoothed_val_loss" if val_subset is not None else "smoothed_loss"
+    averages = {"loss": 0.0, "val_loss": 0.0}
+    best, stop_reason = math.inf, "completed"
+    generator = torch.Generator().manual_seed(seed)
+    batches = _batches(train, batch_size, generator)
+    began = time.perf_counter()
+    bar = tqdm(total=steps, disable=not progress, desc="range test", unit="step", leave=False)
+    try:
+        model.train()
+        for step, lr in enumerate(lrs, start=1):
+            index = next(batches)
+            for group in opt.param_groups:
+                group["lr"] = float(lr)
+            loss = loss_fn(model(train.x[index]), train.y[index])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            values = {"step": step, "lr": float(lr), "loss": loss.item()}
+            if val_subset is not None:
+                values["val_loss"], values["val_acc"] = evaluate(model, val_subset, loss_fn)
+            # Bias-corrected moving averages (see smooth_losses), updated one step at a time.
+            for name in ("loss", "val_loss") if val_subset is not None else ("loss",):
+                averages[name] = smoothing * averages[name] + (1 - smoothing) * values[name]
+                values[f"smoothed_{name}"] = averages[name] / (1 - smoothing ** step)
+            for name, value in values.items():
+                rows[name].append(value)
+            bar.update(1)
+            watched = values[monitor]
+            if not math.isfinite(watched):
+                stop_reason = "non-finite"
+                break
+            best = min(best, watched)
+            if watched > diverge_factor * best:
+                stop_reason = "diverged"
+                break
+    except KeyboardInterrupt:
+        stop_reason = "interrupted"
+        length = min(len(column) for column in rows.values())
+        for column in rows.values():  # drop a half-recorded last step
+            del column[length:]
+    finally:
+        bar.close()
+        model.load_state_dict(saved_model)
+        opt.load_state_dict(saved_optimizer)
+        model.train(was_training)
+
+    curve = pd.DataFrame(rows)
+    suggestions = suggest_learning_rates(curve["lr"], curve[monitor], skip_start, skip_end)
+    settings = dict(start_lr=start_lr, end_lr=end_lr, steps=steps, ramp=ramp, batch_size=batch_size,
+                    smoothing=smoothing, diverge_factor=diverge_factor, mode=mode,
+                    skip_start=skip_start, skip_end=skip_end, seed=seed,
+                    loss=_loss_name(loss_fn))
+    return RangeTestResult(curve=curve, suggestions=suggestions, monitor=monitor, stop_reason=stop_reason,
+                           best_loss=best, seconds=time.perf_counter() - began, settings=settings)
+
+
+def _check_ramp(start_lr, end_lr, steps, ramp) -> tuple[float, float, int, str]:
+    start_lr = check_positive("start_lr", start_lr)
+    end_lr = check_positive("end_lr", end_lr)
+    if start_lr >= end_lr:
+        raise ValueError(f"end_lr must be greater than start_lr (got start_lr={start_lr!r}, end_lr={end_lr!r})")
+    steps = check_int("steps", steps, 2, why="a ramp needs a start and an end")
+    ramp = check_choice("ramp", ramp, RAMPS)
+    return start_lr, end_lr, steps, ramp
+
+
+def _build_optimizer(model, optimizer, start_lr, momentum, weight_decay) -> torch.optim.Optimizer:
+    if isinstance(optimizer, str):
+        return make_optimizer(optimizer, model.parameters(), start_lr, momentum, weight_decay)
+    if momentum or weight_decay:
+        raise ValueError("momentum and weight_decay go either with an optimizer name or into your own optimizer")
+    if isinstance(optimizer, torch.optim.Optimizer):
+        return optimizer
+    if callable(optimizer):
+        return optimizer(model.parameters())
+    raise ValueError(f"optimizer must be a name, a torch optimizer or a callable (got {optimizer!r})")
+
+
+def _validation_subset(data, val: Split | None, val_size: int, seed: int) -> Split:
+    val = val if val is not None else (data.val if isinstance(data, Data) else None)
+    if val is None:
+        raise ValueError("mode='val' needs a validation split: pass a Data with a val split, or val=Split(...)")
+    val = _as_split(val)
+    check_int("val_size", val_size, 1)
+    return val.subset(min(val_size, len(val)), seed=seed) if val_size < len(val) else val
+
+
+def _loss_name(loss_fn) -> str:
+    names = {nn.CrossEntropyLoss: "cross-entropy", nn.MSELoss: "mean squared error"}
+    return names.get(type(loss_fn), getattr(loss_fn, "__name__", type(loss_fn).__name__))
+
+
+def _check_same_device(model: nn.Module, split: Split) -> None:
+    parameter = next(model.parameters(), None)
+    if parameter is not None and parameter.device.type != split.x.device.type:
+        raise ValueError(f"the model is on {parameter.device} but the data on {split.x.device}: "
+                         "move one of them (model.to(device) or split.to(device))")
+
+
+def _batches(train: Split, batch_size: int, generator: torch.Generator):
+    """Endless mini-batch indices: slices of a random order, a new order per pass (a
+    smaller remainder is skipped: its noisier loss would show up as a spike in the curve)."""
+    while True:
+        order = torch.randperm(len(train), generator=generator).to(train.y.device)
+        for begin in range(0, len(train) - batch_size + 1, batch_size):
+            yield order[begin:begin + batch_size]
+
+
+# ======================================================================================
+# Lesson 06: experiments, plots, slider and exercises
+# ======================================================================================
+
+def new_model(width: int = 256, depth: int = 2, seed: int = 0) -> nn.Module:
+    """The lesson's MLP, initialised from ``seed``."""
+    seed_everything(seed)
+    return mlp(width, depth)
+
+
+def run_range_test(data: Data, *, width: int = 256, seed: int = 0, **test_options) -> RangeTestResult:
+    """A range test with plain SGD on a fresh lesson MLP (``test_options`` go to `lr_range_test`)."""
+    return lr_range_test(new_model(width, seed=seed), data, seed=seed, **test_options)
+
+
+def train_at(data: Data, lr: float, *, epochs: int, width: int = 256, batch_size: int = 128,
+             seed: int = 0, scheduler: Callable | None = None) -> History:
+    """Train a fresh lesson MLP with plain SGD at ``lr`` (or a scheduler built on it)."""
+    return fit(new_model(width, seed=seed), data, epochs=epochs, lr=lr, batch_size=batch_size,
+               scheduler=scheduler, seed=seed, progress=False, verbose=False)
+
+
+def compare_rates(data: Data, lr: float, *, epochs: int, factors: Sequence[float] = (0.1, 1.0, 10.0),
+                  width: int = 256, batch_size: int = 128, seed: int = 0) -> tuple[pd.DataFrame, dict[str, History]]:
+    """Train at ``lr`` times each factor for the same budget; final validation numbers per rate.
+
+    A run that diverges (`fit` stops it) keeps the validation loss and accuracy of its
+    last finished epoch and is flagged ``diverged``.
+    """
+    check_positive("lr", lr)
+    histories, rows = {}, []
+    for factor in factors:
+        label = f"{factor:g} x suggestion"
+        history = train_at(data, lr * factor, epochs=epochs, width=width, batch_size=batch_size, seed=seed)
+        histories[label] = history
+        rows.append({"rate": label, "factor": factor, "lr": lr * factor,
+                     "val_loss": history.final("val_loss"), "val_acc": history.final("val_acc"),
+                     "train_loss": history.final("train_loss"), "diverged": history.diverged})
+    return pd.DataFrame(rows), histories
+
+
+def one_cycle_vs_constant(data: Data, max_lr: float, constant_lr: float, *, epochs: int, width: int = 256,
+                          batch_size: int = 128, seed: int = 0) -> dict[str, History]:
+    """One-cycle (``OneCycleLR`` up to ``max_lr``) against a constant rate, same epochs and seed.
+
+    Momentum stays off (``cycle_momentum=False``) so that the schedule of the rate is the
+    only difference between the two runs; lesson 08 adds cyclical momentum.
+    """
+    check_positive("max_lr", max_lr)
+    check_positive("constant_lr", constant_lr)
+    total_steps = epochs * math.ceil(len(data.train) / batch_size)
+
+    def one_cycle(opt: torch.optim.Optimizer) -> torch.optim.lr_scheduler.OneCycleLR:
+        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=max_lr, total_steps=total_steps, cycle_momentum=False)
+
+    return {
+        f"constant {constant_lr:.2g}": train_at(data, constant_lr, epochs=epochs, width=width,
+                                                 batch_size=batch_size, seed=seed),
+        f"one-cycle, max {max_lr:.2g}": train_at(data, max_lr, epochs=epochs, width=width, batch_size=batch_size,
+                                                  seed=seed, scheduler=one_cycle),
+    }
+
+
+def suggestion_spread(data: Data, seeds: Sequence[int], *, width: int = 256, **test_options) -> pd.DataFrame:
+    """One range test per seed (model initialisation and batch order change); a row each."""
+    rows = []
+    for seed in seeds:
+        result = run_range_test(data, width=width, seed=seed, **test_options)
+        rows.append({"seed": seed, **result.suggestions, "min_loss_lr": result.min_loss_lr,
+                     "stop_lr": result.stop_lr, "stop_reason": result.stop_reason})
+    return pd.DataFrame(rows)
+
+
+def spread_ratio(table: pd.DataFrame, columns: Sequence[str] = ("steepest", "valley", "min/10")) -> pd.Series:
+    """Largest over smallest value of each suggestion across seeds (1 = perfectly stable)."""
+    return pd.Series({column: table[column].max() / table[column].min() for column in columns})
+
+
+# --- a problem whose divergence point is known in closed form --------------------------
+
+@dataclass
+class LeastSquares:
+    """Linear least squares ``loss(w) = mean((x w - y)^2)`` and its curvature.
+
+    The Hessian is ``H = 2 x^T x / n``; its largest eigenvalue is ``L``. Full-batch
+    gradient descent with a constant rate multiplies the error along the top eigenvector
+    by ``(1 - lr L)`` each step, so it diverges exactly when ``lr > 2 / L``.
+    """
+
+    x: torch.Tensor
+    y: torch.Tensor
+    curvature: float
+
+    @property
+    def divergence_lr(self) -> float:
+        return 2.0 / self.curvature
+
+    @property
+    def split(self) -> Split:
+        return Split(self.x, self.y)
+
+    def model(self, seed: int = 0) -> nn.Module:
+        """A linear model without bias, in float64 like the data (see `least_squares_problem`)."""
+        seed_everything(seed)
+        return nn.Linear(self.x.shape[1], 1, bias=False).double()
+
+    def loss_curve(self, model: nn.Module, lrs: np.ndarray) -> np.ndarray:
+        """The loss before each full-batch step along the ramp, in closed form.
+
+        In the eigenbasis of ``A = x^T x / n`` (eigenvalues ``a_i``) the error of each
+        coordinate ``c_i`` is multiplied by ``1 - 2 lr a_i`` per step, so
+        ``loss_t = r + sum_i a_i c_i^2 prod_{s<t} (1 - 2 lr_s a_i)^2`` with ``r`` the
+        residual of the exact solution.
+        """
+        x, y = self.x.double().cpu().numpy(), self.y.double().cpu().numpy()
+        a, vectors = np.linalg.eigh(x.T @ x / len(x))
+        best_w = np.linalg.lstsq(x, y, rcond=None)[0]
+        residual = float(np.mean((x @ best_w - y) ** 2))
+        error = vectors.T @ (model.weight.detach().double().cpu().numpy().T - best_w)
+        factors = (1 - 2 * np.outer(lrs, a)) ** 2
+        shrink = np.cumprod(np.vstack([np.ones_like(a), factors[:-1]]), axis=0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return residual + (shrink * (a * error[:, 0] ** 2)).sum(axis=1)
+
+
+def least_squares_problem(n: int = 200, d: int = 10, noise: float = 0.1, *, seed: int = 0) -> LeastSquares:
+    """Random features with unequal scales, a random true weight and Gaussian label noise.
+
+    Float64 throughout: near ``lr = 1 / L`` the top direction's error shrinks by many
+    orders of magnitude, below float32's rounding, and the closed form would no longer
+    describe the run.
+    """
+    check_int("n", n, 2)
+    check_int("d", d, 1)
+    check_non_negative("noise", noise)
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, d, generator=generator, dtype=torch.float64) * torch.linspace(0.3, 2.0, d, dtype=torch.float64)
+    true_w = torch.randn(d, 1, generator=generator, dtype=torch.float64)
+    y = x @ true_w + noise * torch.randn(n, 1, generator=generator, dtype=torch.float64)
+    curvature = 2 * float(torch.linalg.eigvalsh(x.T @ x / n).max())
+    return LeastSquares(x, y, curvature)
+
+
+def predicted_stop(losses: np.ndarray, smoothing: float = 0.98, diverge_factor: float = 4.0, *,
+                   bias_correction: bool = True) -> int | None:
+    """Index of the step where the stopping rule fires on ``losses`` (None: never)."""
+    smoothed = smooth_losses(np.where(np.isnan(losses), np.inf, losses), smoothing, bias_correction=bias_correction)
+    best = np.minimum.accumulate(np.where(np.isfinite(smoothed), smoothed, np.inf))
+    fired = np.nonzero(~np.isfinite(smoothed) | (smoothed > diverge_factor * best))[0]
+    return int(fired[0]) if len(fired) else None
+
+
+def least_squares_range_test(problem: LeastSquares, *, seed: int = 0,
+                             **test_options) -> tuple[RangeTestResult, int | None]:
+    """The range test with full-batch steps, and the stop step predicted in closed form."""
+    options = dict(start_lr=1e-7, end_lr=10.0, steps=100, ramp="exponential", smoothing=0.98, diverge_factor=4.0)
+    options.update(test_options)
+    model = problem.model(seed)
+    lrs = lr_ramp(options["start_lr"], options["end_lr"], options["steps"], options["ramp"])
+    expected = predicted_stop(problem.loss_curve(model, lrs), options["smoothing"], options["diverge_factor"])
+    result = lr_range_test(model, problem.split, batch_size=len(problem.x), seed=seed, progress=False, **options)
+    return result, expected
+
+
+def regrowth_factor() -> float:
+    """How far beyond ``2/L`` an infinitely fine exponential ramp must go before the top
+    direction's error is back to its starting size: ``e^Y`` with
+    ``integral_0^Y ln(2 e^u - 1) du = pi^2 / 4``.
+
+    Below ``2/L`` the ramp shrinks that error by ``exp(-k pi^2/4)`` in total (``k`` steps
+    per e-fold of the rate; the rate ``1/L`` annihilates it), and above ``2/L`` it grows by
+    ``|1 - lr L|`` per step; both sums scale with ``k``, so the answer does not depend on it.
+    """
+    target = math.pi ** 2 / 4
+    grid = np.linspace(0.0, 4.0, 400_001)
+    integrand = np.log(2 * np.exp(grid) - 1)
+    integral = np.concatenate([[0.0], np.cumsum((integrand[1:] + integrand[:-1]) / 2 * np.diff(grid))])
+    return float(np.exp(np.interp(target, integral, grid)))
+
+
+# --- plots ------------------------------------------------------------------------------
+
+def plot_ramps(start_lr: float = 1e-7, end_lr: float = 10.0, steps: int = 100) -> Figure:
+    """The exponential and the linear ramp over the same range, on a log scale."""
+    fig, ax = new_figure(width=6.5)
+    step = np.arange(1, steps + 1)
+    for ramp, colour in zip(RAMPS, ("C0", "C1")):
+        ax.plot(step, lr_ramp(start_lr, end_lr, steps, ramp), color=colour, label=f"{ramp} ramp")
+    ax.set_yscale("log")
+    ax.set(xlabel="step of the range test", ylabel="learning rate (log scale)",
+           title=f"Two ramps from {start_lr:g} to {end_lr:g} in {steps} steps")
+    ax.legend(fontsize="small")
+    return fig
+
+
+def plot_smoothing(result: RangeTestResult, *, first_steps: int = 40) -> Figure:
+    """Raw losses and their moving average with and without bias correction (first steps)."""
+    beta = result.settings["smoothing"]
+    curve = result.curve.iloc[:first_steps]
+    raw = result.curve["loss"].to_numpy()
+    fig, ax = new_figure(width=6.5)
+    ax.plot(curve["step"], curve["loss"], color="C0", alpha=0.35, marker=".", linewidth=0.8, label="mini-batch loss")
+    ax.plot(curve["step"], smooth_losses(raw, beta, bias_correction=False)[:first_steps], color="C3",
+            linestyle="--", label=f"moving average, beta={beta:g}, no bias correction")
+    ax.plot(curve["step"], smooth_losses(raw, beta)[:first_steps], color="C0",
+            label=f"moving average, beta={beta:g}, bias-corrected")
+    stop = predicted_stop(raw, beta, result.settings["diverge_factor"], bias_correction=False)
+    if stop is not None and stop < first_steps:
+        ax.axvline(stop + 1, color="C3", linestyle=":",
+                   label=f"without correction the test would stop here (step {stop + 1})")
+    ax.set(xlabel="step of the range test", ylabel=f"loss ({result.settings.get('loss', '')})",
+           title="Smoothing the loss: why the bias correction")
+    ax.legend(fontsize="small", loc="lower right")
+    return fig
+
+
+def plot_variants(train_result: RangeTestResult, val_result: RangeTestResult) -> Figure:
+    """The training-loss test and the validation-loss test side by side (+ validation accuracy)."""
+    fig, axes = new_figure(ncols=3, width=5.2, height=4.2)
+    train_result.draw_losses(axes[0])
+    val_result.draw_losses(axes[1])
+    val_result.draw_val_accuracy(axes[2])
+    return fig
+
+
+def plot_spread(tables: dict[str, pd.DataFrame], columns: Sequence[str] = ("steepest", "valley", "min/10")) -> Figure:
+    """Each suggestion for each seed (dots) on a log axis; one row per suggestion and setting."""
+    fig, ax = new_figure(width=7.5, height=0.9 + 0.45 * len(tables) * len(columns))
+    labels = []
+    for row, (setting, column) in enumerate((s, c) for s in tables for c in columns):
+        values = tables[setting][column].to_numpy(dtype=float)
+        ax.plot(values, np.full(len(values), row), "o", color=f"C{columns.index(column) + 2}", alpha=0.7)
+        ratio = np.nanmax(values) / np.nanmin(values)
+        labels.append(f"{SUGGESTION_LABELS[column]}, {setting}\n(max/min = {ratio:.2g})")
+    ax.set_yticks(range(len(labels)), labels, fontsize="small")
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.set(xlabel="suggested learning rate (log scale)", title="The suggestions of one range test per seed")
+    return fig
+
+
+def plot_least_squares(result: RangeTestResult, problem: LeastSquares) -> Figure:
+    """The range test on least squares, with the closed-form landmarks 1/L and 2/L."""
+    fig, ax = new_figure(width=7.0, height=4.0)
+    curve = result.curve
+    ax.plot(curve["lr"], curve["loss"], color="C0", alpha=0.5, label="loss (full batch)")
+    ax.plot(curve["lr"], curve["smoothed_loss"], color="C0", label="smoothed loss")
+    top = problem.divergence_lr
+    landmarks = ((top / 2, "C2", "1/L: top direction solved in one step"),
+                 (top, "C3", f"2/L = {top:.3g}: constant rate diverges above"),
+                 (top * regrowth_factor(), "C4", "6.3 x 2/L: top direction back to its start size"),
+                 (result.stop_lr, "black", f"test stopped at {result.stop_lr:.3g}"))
+    for lr, colour, label in landmarks:
+        ax.axvline(lr, color=colour, linestyle="--" if colour != "black" else ":", label=label)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_ylim(curve["loss"].min() / 3, curve["loss"].iloc[0] * 30)
+    ax.set(xlabel="learning rate (log scale)", ylabel="loss (mean squared error, log scale)",
+           title="Range test on least squares, full-batch steps")
+    ax.legend(fontsize="small", loc="lower left")
+    return fig
+
+
+def plot_rate_comparison(table: pd.DataFrame, histories: dict[str, History]) -> Figure:
+    """Validation accuracy per epoch for each rate, and the final validation loss per rate."""
+    fig, (ax_curves, ax_final) = new_figure(ncols=2, width=5.5)
+    for colour, (label, history) in zip(("C0", "C2", "C3"), histories.items()):
+        epochs = history.epochs
+        ax_curves.plot(epochs["epoch"], 100 * epochs["val_acc"], marker="o", color=colour,
+                       label=f"{label} (lr {table.loc[table['rate'] == label, 'lr'].iloc[0]:.2g})"
+                             + (", diverged" if history.diverged else ""))
+    ax_curves.set(xlabel="epoch", ylabel="validation accuracy (%)", title="Same budget, three rates")
+    ax_curves.legend(fontsize="small")
+    ax_final.bar(table["rate"], table["val_loss"], color=["C0", "C2", "C3"][:len(table)])
+    ax_final.set(xlabel="learning rate", ylabel="final validation loss (cross-entropy)", title="Lower is better")
+    ax_final.tick_params(axis="x", labelsize="small")
+    return fig
+
+
+def plot_one_cycle(histories: dict[str, History]) -> Figure:
+    """The two schedules (rate per step) and the validation accuracy per epoch."""
+    fig, (ax_lr, ax_acc) = new_figure(ncols=2, width=5.5)
+    for colour, (label, history) in zip(("C0", "C1"), histories.items()):
+        ax_lr.plot(history.steps["step"], history.steps["lr"], color=colour, label=label)
+        trained = history.epochs.iloc[1:]  # epoch 0, the untrained model, would squash the axis
+        ax_acc.plot(trained["epoch"], 100 * trained["val_acc"], marker="o", color=colour, label=label)
+    ax_lr.set(xlabel="update (step)", ylabel="learning rate", title="Schedules")
+    ax_acc.set(xlabel="epoch", ylabel="validation accuracy (%)", title="Validation accuracy")
+    ax_lr.legend(fontsize="small")
+    ax_acc.legend(fontsize="small", loc="lower right")
+    return fig
+
+
+# --- slider -----------------------------------------------------------------------------
+
+def explore_range_test(data: Data, smoothing: float = 0.98, start_lr: float = 1e-7, end_lr: float = 10.0,
+                       steps: int = 100, ramp: str = "exponential", mode: str = "train", width: int = 256,
+                       seed: int = 0) -> Figure:
+    """One range test with the given smoothing, range, number of steps and mode, plotted."""
+    result = run_range_test(data, width=width, seed=seed, smoothing=smoothing, start_lr=start_lr,
+                            end_lr=end_lr, steps=steps, ramp=ramp, mode=mode, progress=False)
+    return result.plot(title=f"{result.stop_reason} after {len(result.curve)} of {steps} steps")
+
+
+def range_test_panel(data: Data):
+    """Sliders for `explore_range_test` with a Run button (each run trains for a second or two)."""
+    from ipywidgets import fixed
+
+    from .widgets import choice, float_slider, int_slider, log_slider, slider_panel
+
+    return slider_panel(explore_range_test, manual=True, data=fixed(data), width=fixed(256), seed=fixed(0),
+                        smoothing=float_slider("smoothing beta", 0.98, 0.0, 0.99, 0.01),
+                        start_lr=log_slider("start lr", 1e-7, 1e-8, 1e-2),
+                        end_lr=log_slider("end lr", 10.0, 0.1, 100.0),
+                        steps=int_slider("steps", 100, 10, 300, 10),
+                        ramp=choice("ramp", RAMPS),
+                        mode=choice("watch the loss of", MODES))
+
+
+# --- exercises --------------------------------------------------------------------------
+
+EXERCISES = {
+    "ramp_factor": numeric(
+        "An exponential ramp goes from 1e-7 to 10 in 100 steps (first and last included). "
+        "By what factor does the learning rate grow from one step to the next?",
+        10 ** (8 / 99), rel_tol=0.005,
+        hint_low="Too small. Count the decades the ramp covers, and the number of *gaps* between 100 steps.",
+        hint_high="Too large. 100 steps have 99 gaps between them; the ramp covers 8 decades in those gaps.",
+        explanation="(10 / 1e-7) ** (1/99) = 10 ** (8/99), about 1.205: every step multiplies the rate by "
+                    "about 1.2, so every decade gets about 12 steps.",
+    ),
+    "bias_correction": multiple_choice(
+        "The moving average starts at 0. What would happen to the range test if it were *not* bias-corrected?",
+        {"a": "Nothing visible: the correction only changes the last few steps.",
+         "b": "The first smoothed values would be far below the real loss, the 'best' loss would be tiny, "
+              "and the stopping rule would fire after a few steps while the loss is still flat.",
+         "c": "The smoothed loss would overshoot the real loss at the start, so the test would never stop.",
+         "d": "The suggestions would all move to larger learning rates, by a factor 1 / (1 - beta)."},
+        correct="b",
+        hints={"a": "Compute 1 - beta**t for beta = 0.98 and t = 1, 5, 50: where is the factor far from 1?",
+               "c": "Starting from 0 and adding 2% of each loss: does the average start above or below the loss?",
+               "d": "Look at the smoothing plot: which steps differ between the two averages?"},
+        explanation="Without correction the average after t steps is only (1 - beta**t) of the loss: 2% "
+                    "after one step. That tiny value becomes the best loss, and a few steps later the average "
+                    "has grown past 4 x best: the test stops before it has tested anything.",
+    ),
+    "divergence_lr": numeric(
+        "Least squares with the loss mean((x w - y)^2): the largest eigenvalue of x^T x / n is 2.5. "
+        "Above which constant learning rate does full-batch gradient descent diverge?",
+        0.4, rel_tol=0.01,
+        hint_low="Too small. Did you stop at the rate that solves the top direction in one step (1/L)? "
+                 "Divergence needs |1 - lr L| > 1.",
+        hint_high="Too large. Differentiate the *squared* error twice: the Hessian is 2 x^T x / n, not x^T x / n.",
+        explanation="The Hessian is H = 2 x^T x / n, so L = 5 and gradient descent diverges for lr > 2/L = 0.4 "
+                    "(the factor 2 of the square and the 2 of 2/L cancel: lr > 1 / 2.5).",
+    ),
+    "stop_rate": multiple_choice(
+        "A range test stopped (diverged) at lr = 2.7. Why not train at 2.7, or just below it?",
+        {"a": "Because the test used a different batch size than training will.",
+         "b": "Because the stop rate is where the loss was lowest, and the best rate is always 10 times lower.",
+         "c": "Because the stop comes late: each loss is measured before its step, the average lags, and the "
+              "ramp can pass the divergence point of a constant rate well before the loss visibly explodes.",
+         "d": "You should: the stop rate is the largest stable rate and therefore the fastest."},
+        correct="c",
+        hints={"a": "The test can (and should) use the batch size you will train with. Look elsewhere.",
+               "b": "The stop is where the smoothed loss exceeds 4 x its best, not where it is lowest.",
+               "d": "Look at the least-squares experiment: where did the test stop, compared with 2/L?"},
+        explanation="On least squares the test stopped 6 to 10 times above 2/L, the rate at which constant-rate "
+                    "training diverges. The stop is an upper bound, never a rate to train at.",
+    ),
+}
