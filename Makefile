@@ -26,8 +26,11 @@ lab: setup
 test: setup
 	COURSE_PROFILE=$(COURSE_PROFILE) $(BIN)/python -m pytest tests notebooks --nbval-lax -p no:cacheprovider
 
+# torch-lr-finder is installed for its benchmark only; the course does not use it.
 benchmark: setup
 	$(BIN)/python benchmarks/benchmark_fit.py
+	$(BIN)/python -m pip install --quiet torch-lr-finder
+	$(BIN)/python benchmarks/benchmark_lr_finder.py
 
 clean:
 	rm -rf $(VENV)

@@ -163,6 +163,7 @@ def fit(
     epochs: int,
     lr: float | None = None,
     batch_size: int = 128,
+    drop_last: bool = False,
     optimizer: str | torch.optim.Optimizer | Callable = "sgd",
     momentum: float = 0.0,
     weight_decay: float | None = None,
@@ -186,6 +187,9 @@ def fit(
     data: a `Data` (its ``train`` split is trained on, its ``val`` split evaluated), a
         `Split` or an ``(x, y)`` pair of tensors on the model's device.
     epochs: passes over the training data (``max_steps`` can stop earlier).
+    batch_size, drop_last: images per update; with ``drop_last=True`` the last, smaller
+        batch of each epoch is skipped (a batch of a few images at a high learning rate
+        makes a noisy final step just before the epoch is evaluated).
     lr, momentum, weight_decay, nesterov: used when ``optimizer`` is a name (one of
         ``OPTIMIZERS``); ``lr=None`` and ``weight_decay=None`` keep torch's defaults.
     optimizer: a name, a ready ``torch.optim.Optimizer`` on the model's parameters, or a
@@ -227,7 +231,8 @@ def fit(
 
     record = _Recorder()
     generator = torch.Generator().manual_seed(seed)
-    steps_per_epoch = math.ceil(len(train) / batch_size)
+    usable = len(train) - (len(train) % batch_size if drop_last else 0)
+    steps_per_epoch = math.ceil(usable / batch_size)
     total_steps = epochs * steps_per_epoch if max_steps is None else min(max_steps, epochs * steps_per_epoch)
 
     def log_epoch(epoch: int, seconds: float) -> None:
@@ -275,7 +280,7 @@ def fit(
         for epoch in range(1, epochs + 1):
             epoch_start = time.perf_counter()
             order = torch.randperm(len(train), generator=generator).to(train.y.device)
-            for begin in range(0, len(train), batch_size):
+            for begin in range(0, usable, batch_size):
                 index = order[begin:begin + batch_size]
                 loss = loss_fn(model(train.x[index]), train.y[index])
                 opt.zero_grad(set_to_none=True)

@@ -108,6 +108,11 @@ def test_schedulers_step_per_update_or_per_epoch(small_data):
     assert list(lrs.loc[1]) == pytest.approx([0.1]) and list(lrs.loc[2]) == pytest.approx([0.01])
 
 
+def test_drop_last_skips_the_short_batch(small_data):
+    kept, dropped = train(small_data, batch_size=300), train(small_data, batch_size=300, drop_last=True)
+    assert len(kept.steps) == 2 * 7 and len(dropped.steps) == 2 * 6  # 2,000 = 6 x 300 + 200
+
+
 def test_max_steps_and_full_batch(small_data):
     assert len(train(small_data, max_steps=5).steps) == 5
     full_batch = train(small_data, batch_size=len(small_data.train), epochs=3)
