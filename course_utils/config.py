@@ -72,7 +72,7 @@ BUDGETS: dict[str, dict[str, tuple]] = {
         "width": (128, 256, 512),
     },
     # Each lesson's entry is filled in by that lesson (one line each, to keep edits apart).
-    "01": {},
+    "01": {"n_train": (300, 500, 1_000), "n_test": (1_000, 2_000, 10_000), "epochs": (30, 40, 60), "sizes": ((100, 200, 400, 800), (250, 500, 1_000, 2_000, 4_000), (500, 1_000, 2_000, 4_000, 8_000, 16_000)), "sweep_epochs": (12, 15, 20)},
     "02": {"poly_resamples": (300, 1_000, 2_000), "poly_test_points": (200, 200, 400), "nn_widths": ((2, 8, 32, 128), (1, 2, 4, 8, 16, 32, 64, 128, 256), (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)), "nn_resamples": (10, 20, 40), "nn_epochs": (300, 1_000, 2_000), "dd_train": (40, 100, 100), "dd_seeds": (5, 10, 20)},
     "03": {},
     "04": {"n_train": (500, 2_000, 10_000), "lr": (0.004, 0.004, 0.004), "minibatch_size": (32, 32, 32), "full_batch_epochs": (60, 100, 100), "minibatch_epochs": (10, 20, 20), "stochastic_epochs": (2, 3, 3), "grad_batch_sizes": ((1, 2, 4, 8, 16, 32, 64), (1, 2, 4, 8, 16, 32, 64, 128, 256), (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)), "grad_n_batches": (64, 128, 128), "timing_batch_sizes": ((1, 4, 16, 64, 256), (1, 4, 16, 64, 256, 1024), (1, 4, 16, 64, 256, 1024, 4096)), "traj_epochs": (10, 10, 10), "traj_long_epochs": (500, 500, 500)},
