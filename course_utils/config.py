@@ -66,18 +66,95 @@ def get_profile(name: str | None = None) -> Profile:
 # Each entry: knob -> (smoke, laptop, gpu). Lessons read them through `budget(lesson)`.
 BUDGETS: dict[str, dict[str, tuple]] = {
     "00": {
-        "n_train": (2_000, 10_000, 60_000),
-        "n_val": (1_000, 5_000, 10_000),
+        "n_train": (2000, 10_000, 60_000),
+        "n_val": (1000, 5000, 10_000),
         "epochs": (3, 5, 10),
         "width": (128, 256, 512),
     },
-    # Each lesson's entry is filled in by that lesson (one line each, to keep edits apart).
-    "01": {"n_train": (300, 500, 1_000), "n_test": (1_000, 2_000, 10_000), "epochs": (30, 40, 60), "sizes": ((100, 200, 400, 800), (250, 500, 1_000, 2_000, 4_000), (500, 1_000, 2_000, 4_000, 8_000, 16_000)), "sweep_epochs": (12, 15, 20)},
-    "02": {"poly_resamples": (300, 1_000, 2_000), "poly_test_points": (200, 200, 400), "nn_widths": ((2, 8, 32, 128), (1, 2, 4, 8, 16, 32, 64, 128, 256), (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)), "nn_resamples": (10, 20, 40), "nn_epochs": (300, 1_000, 2_000), "dd_train": (40, 100, 100), "dd_seeds": (5, 10, 20)},
-    "03": {"n_train": (1_000, 2_000, 2_000), "n_val": (1_000, 2_000, 5_000), "n_test": (1_000, 2_000, 10_000), "widths": ((1, 2, 4, 16, 64, 256), (1, 2, 4, 8, 16, 32, 64, 128, 256, 512), (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)), "epochs": (40, 60, 60), "noise_n_train": (1_000, 2_000, 4_000), "noise_epochs": (30, 40, 60), "label_noise": (0.4, 0.4, 0.4)},
-    "04": {"n_train": (500, 2_000, 10_000), "lr": (0.004, 0.004, 0.004), "minibatch_size": (32, 32, 32), "full_batch_epochs": (60, 100, 100), "minibatch_epochs": (10, 20, 20), "stochastic_epochs": (2, 3, 3), "grad_batch_sizes": ((1, 2, 4, 8, 16, 32, 64), (1, 2, 4, 8, 16, 32, 64, 128, 256), (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)), "grad_n_batches": (64, 128, 128), "timing_batch_sizes": ((1, 4, 16, 64, 256), (1, 4, 16, 64, 256, 1024), (1, 4, 16, 64, 256, 1024, 4096)), "traj_epochs": (10, 10, 10), "traj_long_epochs": (500, 500, 500)},
-    "05": {"n_train": (2_000, 10_000, 20_000), "n_test": (2_000, 5_000, 10_000), "width": (64, 128, 256), "epochs": (3, 3, 5), "sweep_epochs": (3, 2, 3), "sweep_points_per_decade": (2, 2, 3), "gen_n_train": (500, 1_000, 2_000), "gen_n_test": (1_000, 2_000, 5_000), "gen_target_loss": (0.3, 0.1, 0.05), "gen_seeds": (2, 3, 5), "gen_max_epochs": (150, 300, 400), "panel_n_train": (1_000, 2_000, 10_000), "panel_epochs": (2, 3, 5)},
-    "06": {"n_train": (5_120, 10_240, 40_960), "n_val": (2_000, 5_000, 10_000), "n_test": (1_000, 2_000, 10_000), "val_size": (1_000, 2_000, 5_000), "n_seeds": (5, 5, 5), "compare_epochs": (3, 3, 4), "one_cycle_epochs": (6, 6, 8)},  # n_train: multiples of the batch size 128, so no epoch ends on a tiny batch
+    "01": {
+        "n_train": (300, 500, 1000),
+        "n_test": (1000, 2000, 10_000),
+        "epochs": (30, 40, 60),
+        "sizes": (
+            (100, 200, 400, 800),
+            (250, 500, 1000, 2000, 4000),
+            (500, 1000, 2000, 4000, 8000, 16_000),
+        ),
+        "sweep_epochs": (12, 15, 20),
+    },
+    "02": {
+        "poly_resamples": (300, 1000, 2000),
+        "poly_test_points": (200, 200, 400),
+        "nn_widths": (
+            (2, 8, 32, 128),
+            (1, 2, 4, 8, 16, 32, 64, 128, 256),
+            (1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
+        ),
+        "nn_resamples": (10, 20, 40),
+        "nn_epochs": (300, 1000, 2000),
+        "dd_train": (40, 100, 100),
+        "dd_seeds": (5, 10, 20),
+    },
+    "03": {
+        "n_train": (1000, 2000, 2000),
+        "n_val": (1000, 2000, 5000),
+        "n_test": (1000, 2000, 10_000),
+        "widths": (
+            (1, 2, 4, 16, 64, 256),
+            (1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
+            (1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
+        ),
+        "epochs": (40, 60, 60),
+        "noise_n_train": (1000, 2000, 4000),
+        "noise_epochs": (30, 40, 60),
+        "label_noise": (0.4, 0.4, 0.4),
+    },
+    "04": {
+        "n_train": (500, 2000, 10_000),
+        "lr": (0.004, 0.004, 0.004),
+        "minibatch_size": (32, 32, 32),
+        "full_batch_epochs": (60, 100, 100),
+        "minibatch_epochs": (10, 20, 20),
+        "stochastic_epochs": (2, 3, 3),
+        "grad_batch_sizes": (
+            (1, 2, 4, 8, 16, 32, 64),
+            (1, 2, 4, 8, 16, 32, 64, 128, 256),
+            (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024),
+        ),
+        "grad_n_batches": (64, 128, 128),
+        "timing_batch_sizes": (
+            (1, 4, 16, 64, 256),
+            (1, 4, 16, 64, 256, 1024),
+            (1, 4, 16, 64, 256, 1024, 4096),
+        ),
+        "traj_epochs": (10, 10, 10),
+        "traj_long_epochs": (500, 500, 500),
+    },
+    "05": {
+        "n_train": (2000, 10_000, 20_000),
+        "n_test": (2000, 5000, 10_000),
+        "width": (64, 128, 256),
+        "epochs": (3, 3, 5),
+        "sweep_epochs": (3, 2, 3),
+        "sweep_points_per_decade": (2, 2, 3),
+        "gen_n_train": (500, 1000, 2000),
+        "gen_n_test": (1000, 2000, 5000),
+        "gen_target_loss": (0.3, 0.1, 0.05),
+        "gen_seeds": (2, 3, 5),
+        "gen_max_epochs": (150, 300, 400),
+        "panel_n_train": (1000, 2000, 10_000),
+        "panel_epochs": (2, 3, 5),
+    },
+    "06": {
+        # multiples of the batch size 128, so that no epoch ends on a tiny batch
+        "n_train": (5120, 10_240, 40_960),
+        "n_val": (2000, 5000, 10_000),
+        "n_test": (1000, 2000, 10_000),
+        "val_size": (1000, 2000, 5000),
+        "n_seeds": (5, 5, 5),
+        "compare_epochs": (3, 3, 4),
+        "one_cycle_epochs": (6, 6, 8),
+    },
 }
 
 
