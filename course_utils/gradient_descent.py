@@ -395,6 +395,7 @@ def gradient_quality(
     sizes = [check_int("batch_sizes", int(b), 1, n - 1, "1 to len(train) - 1") for b in batch_sizes]
     if len(sizes) < 2:
         raise ValueError(f"batch_sizes needs at least two sizes (got {list(batch_sizes)!r})")
+    model.to(train.x.device)  # like fit: the model follows the data
     with cpu_threads(threads):
         return _gradient_quality(model, train, sizes, n_batches, min_examples, seed)
 

@@ -44,7 +44,7 @@ from matplotlib.figure import Figure
 from torch import nn
 from tqdm.auto import tqdm
 
-from .config import get_profile, seed_everything
+from .config import get_device, get_profile, seed_everything
 from .data import Data, Split
 from .exercises import multiple_choice, numeric
 from .models import mlp
@@ -316,7 +316,7 @@ def lr_range_test(
 
     Parameters
     ----------
-    model: any ``nn.Module`` on the same device as the data.
+    model: any ``nn.Module``; it is moved to the data's device, like `fit` does.
     data: a `Data` (its ``train`` split is used, its ``val`` split in ``mode="val"``), a
         `Split` or an ``(x, y)`` pair of tensors. Mini-batches of ``batch_size`` are slices
         of a random order (seeded by ``seed``); a new order starts when one runs out, and a
@@ -353,7 +353,7 @@ def lr_range_test(
     skip_start = steps // 10 if skip_start is None else check_int("skip_start", skip_start, 0)
     skip_end = check_int("skip_end", skip_end, 0)
     val_subset = _validation_subset(data, val, val_size, seed) if mode == "val" else None
-    _check_same_device(model, train)
+    model.to(train.x.device)  # as fit does: the model follows the data (CUDA, MPS or CPU)
     loss_fn = loss_fn or _default_loss(train)
     if progress is None:
         progress = get_profile().name != "smoke"
@@ -459,13 +459,6 @@ def _loss_name(loss_fn) -> str:
     return names.get(type(loss_fn), getattr(loss_fn, "__name__", type(loss_fn).__name__))
 
 
-def _check_same_device(model: nn.Module, split: Split) -> None:
-    parameter = next(model.parameters(), None)
-    if parameter is not None and parameter.device.type != split.x.device.type:
-        raise ValueError(f"the model is on {parameter.device} but the data on {split.x.device}: "
-                         "move one of them (model.to(device) or split.to(device))")
-
-
 def _batches(train: Split, batch_size: int, generator: torch.Generator):
     """Endless mini-batch indices: slices of a random order, a new order per pass (a
     smaller remainder is skipped: its noisier loss would show up as a spike in the curve)."""
@@ -480,9 +473,9 @@ def _batches(train: Split, batch_size: int, generator: torch.Generator):
 # ======================================================================================
 
 def new_model(width: int = 256, depth: int = 2, seed: int = 0) -> nn.Module:
-    """The lesson's MLP, initialised from ``seed``."""
+    """The lesson's MLP, initialised from ``seed``, on the device the lessons' data use."""
     seed_everything(seed)
-    return mlp(width, depth)
+    return mlp(width, depth).to(get_device())
 
 
 def run_range_test(data: Data, *, width: int = 256, seed: int = 0, **test_options) -> RangeTestResult:

@@ -185,7 +185,7 @@ def fit(
     Parameters
     ----------
     data: a `Data` (its ``train`` split is trained on, its ``val`` split evaluated), a
-        `Split` or an ``(x, y)`` pair of tensors on the model's device.
+        `Split` or an ``(x, y)`` pair of tensors. The model is moved to their device.
     epochs: passes over the training data (``max_steps`` can stop earlier).
     batch_size, drop_last: images per update; with ``drop_last=True`` the last, smaller
         batch of each epoch is skipped (a batch of a few images at a high learning rate
@@ -214,6 +214,7 @@ def fit(
     val = val if val is not None else (data.val if isinstance(data, Data) else None)
     check_int("epochs", epochs, 1)
     check_int("batch_size", batch_size, 1, len(train), "the number of training samples")
+    model.to(train.x.device)  # lessons build models on the CPU; the data sit on the fastest device
     if max_steps is not None:
         check_int("max_steps", max_steps, 1)
     check_positive("divergence_factor", divergence_factor)

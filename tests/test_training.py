@@ -177,3 +177,14 @@ def test_weight_decay_none_keeps_torch_defaults():
     assert make_optimizer("adamw", params).param_groups[0]["weight_decay"] == 0.01
     assert make_optimizer("adamw", params, weight_decay=0.0).param_groups[0]["weight_decay"] == 0.0
     assert make_optimizer("sgd", params, lr=0.1).param_groups[0]["weight_decay"] == 0
+
+
+def test_fit_moves_the_model_to_the_data(small_data, monkeypatch):
+    # Lessons build models on the CPU while the data sit on the fastest device; fit must
+    # put the model where the data are (checked here through the call, as CI has no GPU).
+    moved_to = []
+    model = mlp(16, 1)
+    original_to = model.to
+    monkeypatch.setattr(model, "to", lambda *args, **kwargs: moved_to.append(args) or original_to(*args, **kwargs))
+    fit(model, small_data, epochs=1, lr=0.1)
+    assert moved_to and moved_to[0][0] == small_data.train.x.device
