@@ -19,7 +19,7 @@ from typing import Any
 NO_ANSWER_YET = "No answer yet: replace the `...` with your answer and run the cell again."
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Feedback:
     """The verdict on one answer; truthy when correct."""
 
@@ -32,11 +32,13 @@ class Feedback:
     def __str__(self) -> str:
         return ("Correct. " if self.correct else "Not yet. ") + self.message
 
+    __repr__ = __str__  # plain-text front ends (nbconvert, a terminal) show the verdict, not the fields
+
     def _repr_markdown_(self) -> str:
         return ("✅ **Correct.** " if self.correct else "💡 **Not yet.** ") + self.message
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Exercise:
     """A question and a checker ``answer -> (correct, message)``."""
 
@@ -51,6 +53,9 @@ class Exercise:
         return Feedback(bool(correct), message)
 
     def _repr_markdown_(self) -> str:
+        return self.question
+
+    def __repr__(self) -> str:
         return self.question
 
 

@@ -93,3 +93,9 @@ def test_numeric_uses_tolerance_and_callable_targets():
 def test_custom_exercise():
     exercise = Exercise("Name an even number", lambda answer: (answer % 2 == 0, "Even numbers end in 0, 2, 4, 6, 8."))
     assert exercise.check(4) and not exercise.check(3)
+
+
+def test_plain_text_shows_the_question_and_the_verdict():
+    exercise = numeric("How many classes?", 10, hint_low="More.", hint_high="Fewer.", explanation="Ten.")
+    assert repr(exercise) == "How many classes?"
+    assert repr(exercise.check(3)) == "Not yet. More." and repr(exercise.check(10)) == "Correct. Ten."
