@@ -1,4 +1,5 @@
-"""The learning-rate range test (course_utils.lr_finder) and lesson 06's claims, for 3 seeds."""
+"""The learning-rate range test (course_utils.lr_finder) and lesson 06's claims
+(course_utils.lr_finder_lesson), for 3 seeds."""
 import copy
 import functools
 import math
@@ -11,6 +12,7 @@ from torch import nn
 
 from course_utils import budget, fashion_mnist, seed_everything
 from course_utils import lr_finder as lrf
+from course_utils import lr_finder_lesson as lesson
 
 CFG = budget("06", "smoke")
 SEEDS = (0, 1, 2)
@@ -67,7 +69,7 @@ def lesson_data(seed: int):
 
 @functools.lru_cache(maxsize=None)
 def lesson_range_test(seed: int, mode: str = "train"):
-    return lrf.run_range_test(lesson_data(seed), seed=seed, mode=mode, val_size=CFG.val_size, progress=False)
+    return lesson.run_range_test(lesson_data(seed), seed=seed, mode=mode, val_size=CFG.val_size, progress=False)
 
 
 # --- arguments ------------------------------------------------------------------------
@@ -190,8 +192,8 @@ def test_an_error_propagates_after_restoring(small_data):
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_least_squares_stop_matches_the_closed_form(seed):
-    problem = lrf.least_squares_problem(seed=seed)
-    result, expected_stop = lrf.least_squares_range_test(problem, seed=seed)
+    problem = lesson.least_squares_problem(seed=seed)
+    result, expected_stop = lesson.least_squares_range_test(problem, seed=seed)
     ratio = result.stop_lr / problem.divergence_lr
     # The closed form predicts the very step where the rule fires.
     assert len(result.curve) - 1 == expected_stop, (len(result.curve) - 1, expected_stop)
@@ -200,7 +202,7 @@ def test_least_squares_stop_matches_the_closed_form(seed):
     # size only at 6.3 x 2/L; the coarse 1.2x grid, the lag of the average and the 4x rule
     # add about three steps (measured: 9.2 to 10.0 x for seeds 0-4): a factor 1 to 12.
     assert 1.0 <= ratio <= 12.0, f"stop at {ratio:.2f} x 2/L"
-    assert lrf.regrowth_factor() == pytest.approx(6.30, abs=0.01)
+    assert lesson.regrowth_factor() == pytest.approx(6.30, abs=0.01)
     # The suggestions are safely below the divergence point.
     assert result.suggestions["steepest"] < problem.divergence_lr
     assert result.suggestions["min/10"] < problem.divergence_lr
@@ -212,7 +214,7 @@ def test_least_squares_stop_matches_the_closed_form(seed):
 def test_suggested_rate_beats_ten_times_smaller_and_larger(seed):
     data = lesson_data(seed)
     lr = lesson_range_test(seed).suggestions["steepest"]
-    table, _ = lrf.compare_rates(data, lr, epochs=CFG.compare_epochs, seed=seed)
+    table, _ = lesson.compare_rates(data, lr, epochs=CFG.compare_epochs, seed=seed)
     small, suggested, large = table.itertuples()
     assert suggested.val_loss < small.val_loss and suggested.val_loss < large.val_loss, table
     assert suggested.val_acc > small.val_acc and suggested.val_acc > large.val_acc, table
@@ -222,15 +224,15 @@ def test_suggested_rate_beats_ten_times_smaller_and_larger(seed):
 def test_one_cycle_is_at_least_as_good_as_the_constant_rate(seed):
     data = lesson_data(seed)
     lr = lesson_range_test(seed).suggestions["steepest"]
-    constant, one_cycle = lrf.one_cycle_vs_constant(data, lr, lr, epochs=CFG.one_cycle_epochs, seed=seed).values()
+    constant, one_cycle = lesson.one_cycle_vs_constant(data, lr, lr, epochs=CFG.one_cycle_epochs, seed=seed).values()
     assert not one_cycle.diverged
     assert one_cycle.final("val_acc") >= constant.final("val_acc") - 0.01
     assert one_cycle.final("val_loss") <= constant.final("val_loss") + 0.02
 
 
 def test_steepest_suggestion_is_stable_across_seeds():
-    table = lrf.suggestion_spread(lesson_data(0), range(CFG.n_seeds), progress=False)
-    ratios = lrf.spread_ratio(table)
+    table = lesson.suggestion_spread(lesson_data(0), range(CFG.n_seeds), progress=False)
+    ratios = lesson.spread_ratio(table)
     assert ratios["steepest"] <= 4.0, ratios
     assert ratios["steepest"] < ratios["valley"], ratios
 
@@ -254,21 +256,21 @@ def test_validation_mode_agrees_on_steepest_and_breaks_the_valley(seed):
 # --- plots, slider, exercises ------------------------------------------------------------
 
 def test_plots_and_slider_return_figures(small_data):
-    result = lrf.run_range_test(small_data, width=32, steps=30, start_lr=1e-4, mode="val", val_size=200,
+    result = lesson.run_range_test(small_data, width=32, steps=30, start_lr=1e-4, mode="val", val_size=200,
                                 progress=False)
-    problem = lrf.least_squares_problem(n=50, d=4)
-    ls_result, _ = lrf.least_squares_range_test(problem)
-    figures = [result.plot(), lrf.plot_ramps(), lrf.plot_smoothing(result), lrf.plot_variants(result, result),
-               lrf.plot_least_squares(ls_result, problem),
-               lrf.plot_spread({"beta=0.98": lrf.suggestion_spread(small_data, [0, 1], width=16, steps=20,
+    problem = lesson.least_squares_problem(n=50, d=4)
+    ls_result, _ = lesson.least_squares_range_test(problem)
+    figures = [result.plot(), lesson.plot_ramps(), lesson.plot_smoothing(result), lesson.plot_variants(result, result),
+               lesson.plot_least_squares(ls_result, problem),
+               lesson.plot_spread({"beta=0.98": lesson.suggestion_spread(small_data, [0, 1], width=16, steps=20,
                                                                    start_lr=1e-3, progress=False)}),
-               lrf.explore_range_test(small_data, steps=20, start_lr=1e-3, width=16)]
+               lesson.explore_range_test(small_data, steps=20, start_lr=1e-3, width=16)]
     assert all(isinstance(figure, Figure) for figure in figures)
-    assert lrf.range_test_panel(small_data) is not None
+    assert lesson.range_test_panel(small_data) is not None
 
 
 def test_exercises_give_feedback():
-    exercises = lrf.EXERCISES
+    exercises = lesson.EXERCISES
     assert "No answer yet" in exercises["ramp_factor"].check(...).message
     assert exercises["ramp_factor"].check(1.205)
     assert not exercises["ramp_factor"].check(1.1)
