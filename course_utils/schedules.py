@@ -32,7 +32,7 @@ import numpy as np
 import torch
 from torch.optim import lr_scheduler
 
-from .validation import check_choice, check_fraction, check_int, check_non_negative, check_positive
+from .validation import check_choice, check_fraction, check_int, check_positive
 
 SCHEDULE_NAMES = ("constant", "time-based", "step", "exponential", "cosine", "warm-up", "one-cycle")
 

@@ -7,7 +7,7 @@ from matplotlib.figure import Figure
 
 from course_utils import learning_rate as lesson
 from course_utils.learning_rate import (
-    EXERCISES, LR_REGIMES, catch_up_fraction, compare_default_optimizers, compare_schedules, describe_generalization,
+    EXERCISES, catch_up_fraction, compare_default_optimizers, compare_schedules, describe_generalization,
     describe_sensitivity, equal_epoch_table, explore_learning_rate, explore_quadratic, gd_on_quadratic,
     generalization_table, good_lr_ranges, learning_rate_panel, load_data, loss_match_ratio, lr_generalization,
     lr_regimes, lr_sweep, measured_regime, optimizers_table, plot_generalization, plot_lr_sweep,
