@@ -23,6 +23,7 @@ from .data import Data, Split
 from .exercises import multiple_choice, numeric
 from .lr_finder import MODES, RAMPS, SUGGESTION_LABELS, RangeTestResult, lr_ramp, lr_range_test, smooth_losses
 from .models import mlp
+from . import schedules
 from .plots import new_figure
 from .training import History, fit
 from .validation import check_int, check_non_negative, check_positive
@@ -67,17 +68,15 @@ def compare_rates(data: Data, lr: float, *, epochs: int, factors: Sequence[float
 
 def one_cycle_vs_constant(data: Data, max_lr: float, constant_lr: float, *, epochs: int, width: int = 256,
                           batch_size: int = 128, seed: int = 0) -> dict[str, History]:
-    """One-cycle (``OneCycleLR`` up to ``max_lr``) against a constant rate, same epochs and seed.
+    """One-cycle (`schedules.one_cycle`, up to ``max_lr``) against a constant rate, same epochs and seed.
 
     Momentum stays off (``cycle_momentum=False``) so that the schedule of the rate is the
     only difference between the two runs; lesson 08 adds cyclical momentum.
     """
     check_positive("max_lr", max_lr)
     check_positive("constant_lr", constant_lr)
-    total_steps = epochs * math.ceil(len(data.train) / batch_size)
-
-    def one_cycle(opt: torch.optim.Optimizer) -> torch.optim.lr_scheduler.OneCycleLR:
-        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=max_lr, total_steps=total_steps, cycle_momentum=False)
+    # The shared one-cycle schedule peaks at the rate the run is given, here max_lr.
+    one_cycle = schedules.one_cycle(total_steps=epochs * math.ceil(len(data.train) / batch_size))
 
     return {
         f"constant {constant_lr:.2g}": train_at(data, constant_lr, epochs=epochs, width=width,
