@@ -108,6 +108,20 @@ def _normalized(train: bool, root: str, device: str) -> tuple[torch.Tensor, torc
     return x.unsqueeze(1), labels.to(device)
 
 
+def check_split_sizes(n_train: int | None, n_val: int = 0, n_test: int | None = None) -> tuple[int, int, int]:
+    """The split sizes `fashion_mnist` accepts, with ``None`` resolved; a clear error otherwise.
+
+    Training and validation images are disjoint draws from the 60,000 training images, so
+    ``n_train + n_val <= 60,000``; test images come from the 10,000 test images.
+    """
+    check_int("n_val", n_val, 0, N_TRAIN_FULL - 1, "the training images not used for training")
+    if n_train is None:
+        n_train = N_TRAIN_FULL - n_val
+    check_int("n_train", n_train, 1, N_TRAIN_FULL - n_val, "60,000 training images minus n_val")
+    n_test = N_TEST_FULL if n_test is None else check_int("n_test", n_test, 1, N_TEST_FULL)
+    return n_train, n_val, n_test
+
+
 def fashion_mnist(
     n_train: int | None = None,
     n_val: int = 0,
@@ -125,11 +139,7 @@ def fashion_mnist(
     labels by a different, random class; validation and test labels stay clean.
     """
     device = str(device or get_device())
-    check_int("n_val", n_val, 0, N_TRAIN_FULL - 1, "the training images not used for training")
-    if n_train is None:
-        n_train = N_TRAIN_FULL - n_val
-    check_int("n_train", n_train, 1, N_TRAIN_FULL - n_val, "60,000 training images minus n_val")
-    n_test = N_TEST_FULL if n_test is None else check_int("n_test", n_test, 1, N_TEST_FULL)
+    n_train, n_val, n_test = check_split_sizes(n_train, n_val, n_test)
     check_fraction("label_noise", label_noise)
 
     root = str(data_dir())
