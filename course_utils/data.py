@@ -30,10 +30,44 @@ RAW_FILES = (
     "train-images-idx3-ubyte", "train-labels-idx1-ubyte",
     "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte",
 )
+# IDX format: a 4-byte magic number (2051 images, 2049 labels), the item count, then the data.
+# Exact sizes and headers, not checksums: the images exist in more than one valid byte order
+# (the offline copy's images are re-ordered within each class), so an md5 would reject a good file.
+RAW_LAYOUT = {  # name -> (magic, items, bytes)
+    "train-images-idx3-ubyte": (2051, N_TRAIN_FULL, 16 + N_TRAIN_FULL * 28 * 28),
+    "train-labels-idx1-ubyte": (2049, N_TRAIN_FULL, 8 + N_TRAIN_FULL),
+    "t10k-images-idx3-ubyte": (2051, N_TEST_FULL, 16 + N_TEST_FULL * 28 * 28),
+    "t10k-labels-idx1-ubyte": (2049, N_TEST_FULL, 8 + N_TEST_FULL),
+}
 
 
 class DataNotFoundError(FileNotFoundError):
     """Fashion-MNIST is neither on disk nor downloadable; the message says how to fix it."""
+
+
+class DataDamagedError(DataNotFoundError):
+    """A Fashion-MNIST file is on disk but truncated or not an IDX file; the message names it."""
+
+
+def damaged_files(root: Path) -> list[str]:
+    """One line per raw file that exists but has the wrong size or header (empty: all good)."""
+    raw = Path(root) / "FashionMNIST" / "raw"
+    problems = []
+    for name, (magic, items, size) in RAW_LAYOUT.items():
+        path = raw / name
+        if not path.exists():
+            continue
+        actual = path.stat().st_size
+        if actual != size:
+            problems.append(f"{path}: {actual:,} bytes, expected {size:,}")
+            continue
+        with path.open("rb") as file:
+            header = file.read(8)
+        found = (int.from_bytes(header[:4], "big"), int.from_bytes(header[4:8], "big"))
+        if found != (magic, items):
+            problems.append(f"{path}: header says magic {found[0]} with {found[1]:,} items, "
+                            f"expected magic {magic} with {items:,}")
+    return problems
 
 
 @dataclass
@@ -86,13 +120,22 @@ def _load_raw(train: bool, root: str) -> tuple[torch.Tensor, torch.Tensor]:
     from torchvision.datasets import FashionMNIST
 
     root_path = Path(root)
+    damaged = damaged_files(root_path)
+    if damaged:  # never deleted for the learner: the file may be a copy they made by hand
+        raise DataDamagedError(
+            "Fashion-MNIST is on disk but damaged (an interrupted download or copy):\n  "
+            + "\n  ".join(damaged)
+            + "\nFix: delete the file(s) named above and run again (torchvision downloads them anew), "
+            "or copy good ones over them."
+        )
     missing = _missing_files(root_path)
     try:
         dataset = FashionMNIST(root=root, train=train, download=bool(missing))
     except Exception as error:  # offline, proxy, disk full: all end the same way for a learner
+        what = f"missing: {', '.join(missing)}" if missing else f"present but unreadable: {error}"
         raise DataNotFoundError(
-            f"Fashion-MNIST is not in {root_path / 'FashionMNIST' / 'raw'} "
-            f"(missing: {', '.join(missing)}) and could not be downloaded ({type(error).__name__}).\n"
+            f"Fashion-MNIST is not usable in {root_path / 'FashionMNIST' / 'raw'} "
+            f"({what}) and could not be downloaded ({type(error).__name__}).\n"
             "Fix: connect to the internet and run again (torchvision downloads about 30 MB), or copy "
             "the four files (train-images-idx3-ubyte, train-labels-idx1-ubyte, "
             "t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte) into that folder, or set "

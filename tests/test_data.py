@@ -93,3 +93,43 @@ def test_synthetic_generators_are_seeded():
     assert moons.x.shape == (100, 2) and set(moons.y.tolist()) == {0, 1}
     with pytest.raises(ValueError, match="noise must be a finite number >= 0"):
         make_regression_1d(10, noise=-1)
+
+
+def _copy_raw(tmp_path):
+    """A copy of the real raw files in a fresh folder (the test may damage it)."""
+    import shutil
+
+    source = data_module.data_dir() / "FashionMNIST" / "raw"
+    raw = tmp_path / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True)
+    for name in data_module.RAW_FILES:
+        shutil.copy(source / name, raw / name)
+    return raw
+
+
+@pytest.mark.parametrize("damage", ["truncate", "header"])
+def test_a_damaged_file_is_named_with_its_size_and_the_fix(tmp_path, monkeypatch, damage):
+    assert data_module.damaged_files(data_module.data_dir()) == []  # the real files pass
+    raw = _copy_raw(tmp_path)
+    assert data_module.damaged_files(tmp_path) == []
+    target = raw / "train-images-idx3-ubyte"
+    if damage == "truncate":
+        target.write_bytes(target.read_bytes()[:1_000_000])
+    else:
+        target.write_bytes(b"\x00\x00\x08\x01" + target.read_bytes()[4:])  # a label file's magic
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
+    data_module._load_raw.cache_clear()
+    data_module._normalized.cache_clear()
+    try:
+        with pytest.raises(data_module.DataDamagedError) as error:
+            fashion_mnist(10, device="cpu")
+    finally:
+        data_module._load_raw.cache_clear()
+        data_module._normalized.cache_clear()
+    message = str(error.value)
+    assert str(target) in message and "delete" in message and "copy good ones" in message
+    if damage == "truncate":
+        assert "1,000,000 bytes, expected 47,040,016" in message
+    else:
+        assert "magic 2049" in message and "expected magic 2051" in message
+    assert target.exists(), "the damaged file must not be deleted for the learner"
