@@ -501,7 +501,7 @@ def explore_polynomial_fits(degree: int = 3, n_train: int = N_TRAIN, noise: floa
     parts = decompose(predictions, sine_function(x_grid), noise, seed=seed + 1)
     fig, ax = new_figure(width=7, height=4.2)
     _draw_fits(ax, x_grid, predictions, x_train[0], y_train[0], colour=_COLOURS["variance"])
-    ax.set_title(f"Degree {degree}, n = {n_train}, noise σ = {noise:g}: {n_resamples} fits\n"
+    ax.set_title(f"Degree {degree}, n = {n_train}, noise σ = {noise:.2f}: {n_resamples} fits\n"
                  f"bias² = {parts.bias2:.3g}   variance = {parts.variance:.3g}   noise = {parts.noise:.3g}")
     return fig
 

@@ -384,7 +384,7 @@ def explore_fit_panel(n_train: int = 1_000, n_val: int = 1_000) -> ipywidgets.in
     return slider_panel(explore_fit, manual=True, width=int_slider("hidden units (width)", 64, 1, 512),
                         depth=int_slider("hidden layers (depth)", 1, 0, 4),
                         epochs=int_slider("epochs", 20, 1, 100),
-                        label_noise=float_slider("label noise (fraction)", 0.0, 0.0, 0.8, 0.1),
+                        label_noise=float_slider("noisy labels", 0.0, 0.0, 0.8, 0.1, readout_format=".0%"),
                         n_train=ipywidgets.fixed(n_train), n_val=ipywidgets.fixed(n_val),
                         seed=ipywidgets.fixed(0))
 

@@ -38,7 +38,7 @@ from .models import mlp
 from .plots import new_figure
 from .training import History, evaluate, fit
 from .validation import check_int, check_positive
-from .widgets import int_slider, log_slider, slider_panel
+from .widgets import fixed, int_slider, log_slider, slider_panel, slider_text
 
 DIVERGENCE_FACTOR = 10.0  # a run whose full training loss exceeds 10x its start has diverged
 VARIANT_COLOURS = {"full batch": "#D55E00", "mini-batch": "#009E73", "stochastic": "#0072B2"}
@@ -265,28 +265,47 @@ def variant_claims(runs: dict[str, VariantRun], at_epoch: int | None = None) -> 
     return claims
 
 
-def plot_variants(runs: dict[str, VariantRun], *, title: str = "") -> Figure:
-    """Full training loss against epochs, updates (log scale) and measured seconds.
+def variant_table(claims: dict[str, float]) -> pd.DataFrame:
+    """`variant_claims` as a table: one row per variant, one column per comparison (labelled)."""
+    at_epoch, at_updates, at_seconds = claims["at_epoch"], claims["at_updates"], claims["at_seconds"]
+    columns = {
+        f"loss after {at_epoch:g} epochs": "epoch_loss",
+        f"loss after {at_updates:g} updates": "update_loss",
+        f"loss at {at_seconds:.2f} s": "seconds_loss",
+        f"mean loss {at_seconds / 2:.2f}-{at_seconds:.2f} s": "window_loss",
+        "seconds per epoch": "seconds_per_epoch",
+    }
+    rows = {"full batch": "full", "mini-batch": "mini", "stochastic (B=1)": "sgd"}
+    table = pd.DataFrame({label: [claims[f"{key}_{suffix}"] for key in rows.values()]
+                          for label, suffix in columns.items()}, index=list(rows))
+    table.index.name = "variant"
+    return table.round(4)
 
-    The epoch axis stops where the mini-batch and stochastic runs stop; the full-batch
-    run, whose epochs are single updates, continues beyond it.
+
+def plot_variants(runs: dict[str, VariantRun], *, title: str = "") -> Figure:
+    """Full training loss against epochs and updates (both log scale) and measured seconds.
+
+    Every run is drawn whole on every axis. The runs last very different numbers of epochs
+    (a full-batch epoch is a single update), so the epoch axis is logarithmic too; the
+    untrained model (epoch 0, update 0) is drawn at the left edge.
     """
     fig, axes = new_figure(ncols=3, width=4.4, height=3.8, sharey=True)
+    # Where epoch 0 goes on the log axis: half the earliest evaluation of any run.
+    first_epoch = min(float(run.curve["epoch"][run.curve["epoch"] > 0].min()) for run in runs.values())
     for name, run in runs.items():
         curve = run.curve
         epochs = int(round(curve["epoch"].iloc[-1]))
         style = {"color": VARIANT_COLOURS.get(name), "label": f"{name} (B={run.batch_size}, {epochs} epochs)"}
         if name == "full batch":  # dashed and wider, so that it stays visible under an overlapping curve
             style.update(linestyle="--", linewidth=2.2)
-        axes[0].plot(curve["epoch"], curve["train_loss"], **style)
+        axes[0].plot(curve["epoch"].clip(lower=first_epoch / 2), curve["train_loss"], **style)
         axes[1].plot(curve["updates"].clip(lower=0.5), curve["train_loss"], **style)
         axes[2].plot(curve["seconds"], curve["train_loss"], **style)
-    epochs_shown = max(run.curve["epoch"].iloc[-1] for name, run in runs.items() if name != "full batch")
-    axes[0].set(xlabel="epochs (passes over the training set)", ylabel="training loss (cross-entropy, whole set)",
-                title="Per epoch", xlim=(0, epochs_shown * 1.03))
+    axes[0].set(xlabel="epochs (passes over the training set, log scale)",
+                ylabel="training loss (cross-entropy, whole set)", title="Per epoch", xscale="log")
     axes[1].set(xlabel="updates (parameter steps, log scale)", xscale="log", title="Per update")
     axes[2].set(xlabel="measured training time (s)", title="Per second", xlim=(0, None))
-    axes[0].legend(fontsize="x-small", loc="upper right")
+    axes[0].legend(fontsize="x-small", loc="lower left")  # the curves all start at the top left
     fig.suptitle(title or "The same model, data and learning rate; three batch sizes")
     return fig
 
@@ -356,7 +375,8 @@ def per_sample_gradient_variance(model: nn.Module, train: Split, chunk: int = 25
     total, total_sq = None, 0.0
     for start in range(0, len(train), chunk):
         grads = sample_grad(params, train.x[start:start + chunk], train.y[start:start + chunk])
-        flat = torch.cat([g.reshape(g.shape[0], -1) for g in grads.values()], dim=1).double()
+        # Sums of many squares lose digits in float32; MPS has no float64, so sum on the CPU.
+        flat = torch.cat([g.reshape(g.shape[0], -1) for g in grads.values()], dim=1).cpu().double()
         total = flat.sum(0) if total is None else total + flat.sum(0)
         total_sq += float((flat ** 2).sum())
     n = len(train)
@@ -569,6 +589,21 @@ def trajectory_claims(problem: Regression2D, *, lr: float, epochs: int, minibatc
     return claims
 
 
+def trajectory_table(claims: dict[str, float], epochs: int, long_epochs: int) -> pd.DataFrame:
+    """`trajectory_claims` as a table: excess loss (above the minimum) of each variant, per budget."""
+    rows = {"full batch": "full", "mini-batch": "mini", "stochastic (B=1)": "sgd"}
+
+    def two_digits(value: float) -> float:  # the excess losses span many decades: significant digits, not decimals
+        return float(f"{value:.2g}")
+
+    table = pd.DataFrame({
+        f"excess loss after {epochs} epochs": [two_digits(claims[f"{key}_excess"]) for key in rows.values()],
+        f"excess loss after {long_epochs} epochs": [two_digits(claims[f"{key}_long_excess"]) for key in rows.values()],
+    }, index=list(rows))
+    table.index.name = "variant"
+    return table
+
+
 def plot_trajectories(
     problem: Regression2D,
     paths: dict[str, np.ndarray],
@@ -583,8 +618,11 @@ def plot_trajectories(
     surface = problem.loss(w_grid, b_grid)
     levels = float(problem.loss(w_star, b_star)) + np.geomspace(0.01, 20, 14)
     ax_map.contour(w_grid, b_grid, surface, levels=levels, colors="grey", linewidths=0.6, alpha=0.7)
-    ax_map.plot(*START_2D, "ks", markersize=6, label="start")
-    ax_map.plot(w_star, b_star, "k*", markersize=12, label="minimum")
+    # Start and minimum on top of every path (zorder), white-edged so that they stand out on a dark path.
+    ax_map.plot(*START_2D, "ks", markersize=8, markeredgecolor="white", markeredgewidth=1.2, zorder=6,
+                label="start")
+    ax_map.plot(w_star, b_star, "*", color="gold", markersize=17, markeredgecolor="black", markeredgewidth=1.0,
+                zorder=6, label="minimum")
     palette = sns.color_palette(n_colors=len(paths))
     # The noisiest path first, so that the smoother ones stay visible on top of it.
     drawing_order = {"stochastic": 0, "mini-batch": 1, "full batch": 2}
@@ -592,11 +630,14 @@ def plot_trajectories(
     for colour, label in zip(palette, order):
         path = paths[label]
         colour = VARIANT_COLOURS.get(label.split(" (")[0], colour)
-        width = 2.2 if label.startswith("full batch") else 1.6 if label.startswith("mini") else 0.9
+        width = 2.2 if label.startswith("full batch") else 1.6 if label.startswith("mini") else 0.7
+        # The B=1 path has an update per data point: thin and translucent, or it hides everything under it.
+        alpha = 0.9 if label.startswith("full batch") else 0.75 if label.startswith("mini") else 0.45
         blown_up = not np.all(np.isfinite(path[-1])) or np.abs(path[-1]).max() > 1e3
         shown = f"{label}: diverged" if blown_up else label
-        ax_map.plot(path[:, 0], path[:, 1], "-", color=colour, linewidth=width, alpha=0.9, label=shown)
-        ax_map.plot(path[-1, 0], path[-1, 1], "o", color=colour, markersize=6, markeredgecolor="white")
+        ax_map.plot(path[:, 0], path[:, 1], "-", color=colour, linewidth=width, alpha=alpha, label=shown)
+        ax_map.plot(path[-1, 0], path[-1, 1], "o", color=colour, markersize=7, markeredgecolor="white",
+                    markeredgewidth=1.2, zorder=5)
         per_epoch = (updates_per_epoch or {}).get(label, 1)
         ax_loss.plot(np.arange(len(path)) / per_epoch, problem.loss(path[:, 0], path[:, 1]), color=colour,
                      label=shown, linewidth=width)
@@ -624,15 +665,20 @@ def explore_trajectories(lr: float = 0.1, batch_size: int = 8, epochs: int = 10,
         paths[label] = trace_2d(problem, batch_size=b, lr=lr, epochs=epochs, seed=seed)
         per_epoch[label] = math.ceil(n / b)
     lengths = ", ".join(f"B={b}: {len(paths[f'{k} (B={b})']) - 1}" for k, b in sizes.items())
+    # The learning rate as the slider writes it (two significant digits), not 0.177828.
     return plot_trajectories(problem, paths, updates_per_epoch=per_epoch,
-                             title=f"lr={lr:g}, {epochs} epochs; updates made: {lengths}")
+                             title=f"lr={slider_text(lr)}, {epochs} epochs; updates made: {lengths}")
 
 
 def explore_trajectories_panel():
-    """Sliders for learning rate, mini-batch size and epochs (redraws on release)."""
+    """Sliders for learning rate, mini-batch size and epochs (redraws on release).
+
+    The data stay the lesson's 64 points (``n`` and ``seed`` keep their defaults), so the
+    mini-batch slider stops at 64, the number of points.
+    """
     return slider_panel(explore_trajectories, lr=log_slider("learning rate", 0.1, 0.01, 1.0, steps_per_decade=20),
                         batch_size=int_slider("mini-batch size", 8, 1, 64),
-                        epochs=int_slider("epochs", 10, 1, 60))
+                        epochs=int_slider("epochs", 10, 1, 60), seed=fixed(0), n=fixed(64))
 
 
 # --------------------------------------------------------------------------------------

@@ -50,6 +50,7 @@ def gd_on_quadratic(lr: float, curvature: float = 1.0, x0: float = 1.0, n_steps:
     check_positive("lr", lr)
     check_positive("curvature", curvature)
     check_int("n_steps", n_steps, 1)
+    # float64 on the CPU (no device given): one scalar, and exact enough to compare with the closed form
     x = torch.tensor(float(x0), dtype=torch.float64, requires_grad=True)
     optimizer = torch.optim.SGD([x], lr=lr)
     iterates = [x.item()]
@@ -144,7 +145,7 @@ def explore_quadratic(lr: float = 0.4, curvature: float = 4.0, n_steps: int = 12
     ax_t.axhline(0, color="grey", linewidth=0.8)
     ax_t.plot(np.arange(n_steps + 1), iterates, "o-", color="C1", markersize=4)
     ax_t.set(xlabel="step t", ylabel="iterate x_t", title="Iterates over time", ylim=(-reach, reach))
-    fig.suptitle(f"lr = {lr:.3g}, L = {curvature:g}: lr x L = {lr * curvature:.2f} -> {measured_regime(iterates)} "
+    fig.suptitle(f"lr = {lr:.2f}, L = {curvature:.1f}: lr x L = {lr * curvature:.2f} -> {measured_regime(iterates)} "
                  f"(1/L = {1 / curvature:.3g}, 2/L = {2 / curvature:.3g})")
     return fig
 
@@ -641,7 +642,7 @@ def _learning_rate_figure(history: History, lr: float, schedule: str, optimizer:
     ax_lr.set(xlabel="update (step)", ylabel="learning rate", title=f"Learning rate ({schedule})")
     status = history.message if history.diverged else (
         f"epoch {int(history.epochs['epoch'].iloc[-1])}: test accuracy {100 * history.final('val_acc'):.1f}%")
-    fig.suptitle(f"{optimizer}, lr0 = {lr:.3g}, {schedule}. {status}", fontsize="medium")
+    fig.suptitle(f"{optimizer}, lr0 = {lr:.2g}, {schedule}. {status}", fontsize="medium")  # as the slider writes it
     return fig
 
 
@@ -667,15 +668,25 @@ class _LiveFigure:
 
 
 def learning_rate_panel(n_train: int = 2000, epochs: int = 3):
-    """The classroom panel: rate, schedule and optimizer, then Run (trains live)."""
+    """The classroom panel: rate, schedule and optimizer, then Run (trains live).
+
+    ``n_train`` and ``epochs`` are checked here, so that every schedule the drop-down offers
+    can be built (some need 10 updates or more), rather than failing after a Run.
+    """
     from ipywidgets import fixed
 
     from .widgets import choice, log_slider, slider_panel
 
+    updates = steps_per_run(n_train, epochs)
+    if updates < 10:
+        raise ValueError(f"n_train={n_train} and epochs={epochs} give {updates} updates of {BATCH_SIZE} images; "
+                         "the schedules need at least 10: raise n_train or epochs")
+
     return slider_panel(explore_learning_rate, manual=True,
                         lr=log_slider("learning rate", 0.1, 1e-4, 10.0),
                         schedule=choice("schedule", SCHEDULE_NAMES),
-                        optimizer=choice("optimizer", ("sgd", "adam", "rmsprop", "adagrad", "adamw")),
+                        optimizer=choice("optimizer", [("SGD", "sgd"), ("Adam", "adam"), ("RMSprop", "rmsprop"),
+                                                       ("Adagrad", "adagrad"), ("AdamW", "adamw")]),
                         epochs=fixed(epochs), n_train=fixed(n_train), width=fixed(64), seed=fixed(0),
                         live=fixed(True))
 

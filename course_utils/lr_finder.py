@@ -42,10 +42,9 @@ from matplotlib.figure import Figure
 from torch import nn
 from tqdm.auto import tqdm
 
-from .config import get_profile
 from .data import Data, Split
 from .plots import new_figure
-from .training import _as_split, _default_loss, evaluate, make_optimizer
+from .training import _as_split, _default_loss, evaluate, finish_bar, make_optimizer, show_progress_default
 from .validation import check_choice, check_fraction, check_int, check_positive
 
 RAMPS = ("exponential", "linear")
@@ -55,6 +54,8 @@ SUGGESTION_LABELS = {
     "valley": "valley",
     "min/10": "minimum / 10",
 }
+# One colour per suggestion, in every figure of the lesson: no other curve uses these three.
+SUGGESTION_COLOURS = {"steepest": "C2", "valley": "C3", "min/10": "C4"}
 
 
 # --------------------------------------------------------------------------------------
@@ -237,7 +238,8 @@ class RangeTestResult:
             ax.plot(curve["lr"], curve["loss"], color="C0", alpha=0.3, linewidth=0.8,
                     label="training loss (mini-batch)")
             ax.plot(curve["lr"], curve["smoothed_loss"], color="C0", label="training loss (smoothed)")
-        markers = {"steepest": ("v", "C2"), "valley": ("o", "C3"), "min/10": ("s", "C4")}
+        markers = {name: (shape, SUGGESTION_COLOURS[name]) for name, shape in
+                   (("steepest", "v"), ("valley", "o"), ("min/10", "s"))}
         for name, lr in self.suggestions.items():
             if math.isfinite(lr):
                 marker, colour = markers[name]
@@ -259,7 +261,7 @@ class RangeTestResult:
         ax.plot(self.curve["lr"], 100 * self.curve["val_acc"], color="C1", label="validation accuracy")
         for name, lr in self.suggestions.items():
             if math.isfinite(lr):
-                ax.axvline(lr, color={"steepest": "C2", "valley": "C3", "min/10": "C4"}[name], linestyle="--",
+                ax.axvline(lr, color=SUGGESTION_COLOURS[name], linestyle="--",
                            linewidth=1, label=SUGGESTION_LABELS[name])
         ax.set_xscale("log")
         ax.set(xlabel="learning rate (log scale)", ylabel="validation accuracy (%)",
@@ -330,7 +332,8 @@ def lr_range_test(
         subset of ``val_size`` validation examples after every step and watches that loss.
     skip_start, skip_end: points left out at each end when suggesting (default
         ``steps // 10`` and 5, as fastai does): the start is noisy, the end explodes.
-    progress: a tqdm progress bar (default: yes, except in the smoke profile).
+    progress: a tqdm progress bar (default: `training.show_progress_default`); it ends full when
+        the test stops by design (divergence is how a range test ends), red only when interrupted.
 
     The model and the optimizer are restored in a ``finally`` block, so also when the test
     stops early or raises. A ``KeyboardInterrupt`` (the notebook's stop button) is *not*
@@ -352,7 +355,7 @@ def lr_range_test(
     model.to(train.x.device)  # as fit does: the model follows the data (CUDA, MPS or CPU)
     loss_fn = loss_fn or _default_loss(train)
     if progress is None:
-        progress = get_profile().name != "smoke"
+        progress = show_progress_default()
 
     opt = _build_optimizer(model, optimizer, start_lr, momentum, weight_decay)
     saved_model = {name: value.detach().clone() for name, value in model.state_dict().items()}
@@ -404,7 +407,8 @@ def lr_range_test(
         for column in rows.values():  # drop a half-recorded last step
             del column[length:]
     finally:
-        bar.close()
+        # Stopping when the loss diverges is how a range test ends by design: only an interrupt is a failure.
+        finish_bar(bar, len(rows["step"]), "interrupted" if stop_reason == "interrupted" else "")
         model.load_state_dict(saved_model)
         opt.load_state_dict(saved_optimizer)
         model.train(was_training)

@@ -16,18 +16,20 @@ import pandas as pd
 import torch
 from ipywidgets import fixed
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from torch import nn
 
 from .config import get_device, seed_everything
 from .data import Data, Split
 from .exercises import multiple_choice, numeric
-from .lr_finder import MODES, RAMPS, SUGGESTION_LABELS, RangeTestResult, lr_ramp, lr_range_test, smooth_losses
+from .lr_finder import (RAMPS, SUGGESTION_COLOURS, SUGGESTION_LABELS, RangeTestResult, lr_ramp, lr_range_test,
+                        smooth_losses)
 from .models import mlp
 from . import schedules
 from .plots import new_figure
 from .training import History, fit
 from .validation import check_int, check_non_negative, check_positive
-from .widgets import choice, float_slider, int_slider, log_slider, slider_panel
+from .widgets import choice, float_slider, int_slider, log_slider, slider_panel, slider_text
 
 def new_model(width: int = 256, depth: int = 2, seed: int = 0) -> nn.Module:
     """The lesson's MLP, initialised from ``seed``, on the device the lessons' data use."""
@@ -125,9 +127,9 @@ class LeastSquares:
         return Split(self.x, self.y)
 
     def model(self, seed: int = 0) -> nn.Module:
-        """A linear model without bias, in float64 like the data (see `least_squares_problem`)."""
+        """A linear model without bias, in float64 on the CPU like the data (see `least_squares_problem`)."""
         seed_everything(seed)
-        return nn.Linear(self.x.shape[1], 1, bias=False).double()
+        return nn.Linear(self.x.shape[1], 1, bias=False).double()  # float64 on the CPU, like the data
 
     def loss_curve(self, model: nn.Module, lrs: np.ndarray) -> np.ndarray:
         """The loss before each full-batch step along the ramp, in closed form.
@@ -137,11 +139,11 @@ class LeastSquares:
         ``loss_t = r + sum_i a_i c_i^2 prod_{s<t} (1 - 2 lr_s a_i)^2`` with ``r`` the
         residual of the exact solution.
         """
-        x, y = self.x.double().cpu().numpy(), self.y.double().cpu().numpy()
+        x, y = self.x.cpu().double().numpy(), self.y.cpu().double().numpy()
         a, vectors = np.linalg.eigh(x.T @ x / len(x))
         best_w = np.linalg.lstsq(x, y, rcond=None)[0]
         residual = float(np.mean((x @ best_w - y) ** 2))
-        error = vectors.T @ (model.weight.detach().double().cpu().numpy().T - best_w)
+        error = vectors.T @ (model.weight.detach().cpu().double().numpy().T - best_w)
         factors = (1 - 2 * np.outer(lrs, a)) ** 2
         shrink = np.cumprod(np.vstack([np.ones_like(a), factors[:-1]]), axis=0)
         with np.errstate(over="ignore", invalid="ignore"):
@@ -159,6 +161,7 @@ def least_squares_problem(n: int = 200, d: int = 10, noise: float = 0.1, *, seed
     check_int("d", d, 1)
     check_non_negative("noise", noise)
     generator = torch.Generator().manual_seed(seed)
+    # float64 on the CPU (no device given): the problem is tiny, and MPS has no float64
     x = torch.randn(n, d, generator=generator, dtype=torch.float64) * torch.linspace(0.3, 2.0, d, dtype=torch.float64)
     true_w = torch.randn(d, 1, generator=generator, dtype=torch.float64)
     y = x @ true_w + noise * torch.randn(n, 1, generator=generator, dtype=torch.float64)
@@ -235,32 +238,51 @@ def plot_smoothing(result: RangeTestResult, *, first_steps: int = 40) -> Figure:
                    label=f"without correction the test would stop here (step {stop + 1})")
     ax.set(xlabel="step of the range test", ylabel=f"loss ({result.settings.get('loss', '')})",
            title="Smoothing the loss: why the bias correction")
-    ax.legend(fontsize="small", loc="lower right")
+    # Below the axes: inside, the legend hid the lower curve.
+    fig.legend(*ax.get_legend_handles_labels(), fontsize="small", loc="outside lower center", ncols=1)
     return fig
 
 
 def plot_variants(train_result: RangeTestResult, val_result: RangeTestResult) -> Figure:
-    """The training-loss test and the validation-loss test side by side (+ validation accuracy)."""
-    fig, axes = new_figure(ncols=3, width=5.2, height=4.2)
-    train_result.draw_losses(axes[0])
-    val_result.draw_losses(axes[1])
-    val_result.draw_val_accuracy(axes[2])
+    """The training-loss test and the validation-loss test side by side, the validation accuracy below.
+
+    Two panels a row (not three) and the legends under the panels: the figure keeps a width
+    a notebook shows without shrinking, so the seven-entry legends stay readable.
+    """
+    fig = Figure(figsize=(10.5, 8.6), layout="constrained")
+    axes = fig.subplot_mosaic([["train", "val"], ["accuracy", "accuracy"]], height_ratios=[1.25, 1])
+    train_result.draw_losses(axes["train"])
+    val_result.draw_losses(axes["val"])
+    val_result.draw_val_accuracy(axes["accuracy"])
+    for name in ("train", "val"):
+        axes[name].legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2)
+    axes["accuracy"].legend(fontsize="small", loc="upper left")  # the accuracy is flat at low rates: room there
     return fig
 
 
 def plot_spread(tables: dict[str, pd.DataFrame], columns: Sequence[str] = ("steepest", "valley", "min/10")) -> Figure:
-    """Each suggestion for each seed (dots) on a log axis; one row per suggestion and setting."""
-    fig, ax = new_figure(width=7.5, height=0.9 + 0.45 * len(tables) * len(columns))
+    """Each suggestion for each seed on a log axis; one row per suggestion and setting.
+
+    Within a row every seed has its own height (seed 0 at the top), so that seeds that
+    suggest the same rate show as a column of dots instead of one dot.
+    """
+    rows = [(s, c) for s in tables for c in columns]
+    fig, ax = new_figure(width=7.5, height=1.6 + 0.85 * len(rows))
     labels = []
-    for row, (setting, column) in enumerate((s, c) for s in tables for c in columns):
+    for row, (setting, column) in enumerate(rows):
         values = tables[setting][column].to_numpy(dtype=float)
-        ax.plot(values, np.full(len(values), row), "o", color=f"C{columns.index(column) + 2}", alpha=0.7)
+        offsets = np.linspace(-0.28, 0.28, len(values)) if len(values) > 1 else np.zeros(1)
+        ax.plot(values, row + offsets, "o", color=SUGGESTION_COLOURS.get(column, "C0"), markersize=7,
+                markeredgecolor="white", alpha=0.9)
         ratio = np.nanmax(values) / np.nanmin(values)
         labels.append(f"{SUGGESTION_LABELS[column]}, {setting}\n(max/min = {ratio:.2g})")
     ax.set_yticks(range(len(labels)), labels, fontsize="small")
-    ax.invert_yaxis()
+    ax.set_ylim(len(rows) - 0.5, -0.5)  # half a row of room above the first and below the last row
     ax.set_xscale("log")
-    ax.set(xlabel="suggested learning rate (log scale)", title="The suggestions of one range test per seed")
+    ax.margins(x=0.08)  # no dot on the frame
+    n_seeds = max(len(table) for table in tables.values())
+    ax.set(xlabel="suggested learning rate (log scale)",
+           title=f"One range test per seed ({n_seeds} seeds, one dot each)")
     return fig
 
 
@@ -271,12 +293,13 @@ def plot_least_squares(result: RangeTestResult, problem: LeastSquares) -> Figure
     ax.plot(curve["lr"], curve["loss"], color="C0", alpha=0.5, label="loss (full batch)")
     ax.plot(curve["lr"], curve["smoothed_loss"], color="C0", label="smoothed loss")
     top = problem.divergence_lr
-    landmarks = ((top / 2, "C2", "1/L: top direction solved in one step"),
-                 (top, "C3", f"2/L = {top:.3g}: constant rate diverges above"),
-                 (top * regrowth_factor(), "C4", "6.3 x 2/L: top direction back to its start size"),
-                 (result.stop_lr, "black", f"test stopped at {result.stop_lr:.3g}"))
-    for lr, colour, label in landmarks:
-        ax.axvline(lr, color=colour, linestyle="--" if colour != "black" else ":", label=label)
+    # Greys and brown, not green/orange/pink: those three colours mean the three suggestions.
+    landmarks = ((top / 2, "grey", "--", "1/L: top direction solved in one step"),
+                 (top, "black", "--", f"2/L = {top:.3g}: constant rate diverges above"),
+                 (top * regrowth_factor(), "C5", "-.", "6.3 x 2/L: top direction back to its start size"),
+                 (result.stop_lr, "black", ":", f"test stopped at {result.stop_lr:.3g}"))
+    for lr, colour, style, label in landmarks:
+        ax.axvline(lr, color=colour, linestyle=style, label=label)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_ylim(curve["loss"].min() / 3, curve["loss"].iloc[0] * 30)
@@ -287,16 +310,35 @@ def plot_least_squares(result: RangeTestResult, problem: LeastSquares) -> Figure
 
 
 def plot_rate_comparison(table: pd.DataFrame, histories: dict[str, History]) -> Figure:
-    """Validation accuracy per epoch for each rate, and the final validation loss per rate."""
+    """Validation accuracy per epoch for each rate, and the final validation loss per rate.
+
+    A run that diverged is drawn up to its last finished epoch, and a cross marks the epoch
+    in which it diverged (at the bottom of the panel, labelled).
+    """
     fig, (ax_curves, ax_final) = new_figure(ncols=2, width=5.5)
-    for colour, (label, history) in zip(("C0", "C2", "C3"), histories.items()):
+    # Shades of one blue, light (small rate) to dark (large): green, orange and pink mean the suggestions.
+    colours = ["#9ecae1", "#3182bd", "#08306b"] if len(histories) == 3 else [f"C{i}" for i in (0, 1, 5, 6, 7)]
+    for colour, (label, history) in zip(colours, histories.items()):
         epochs = history.epochs
-        ax_curves.plot(epochs["epoch"], 100 * epochs["val_acc"], marker="o", color=colour,
-                       label=f"{label} (lr {table.loc[table['rate'] == label, 'lr'].iloc[0]:.2g})"
-                             + (", diverged" if history.diverged else ""))
-    ax_curves.set(xlabel="epoch", ylabel="validation accuracy (%)", title="Same budget, three rates")
-    ax_curves.legend(fontsize="small")
-    ax_final.bar(table["rate"], table["val_loss"], color=["C0", "C2", "C3"][:len(table)])
+        lr = table.loc[table["rate"] == label, "lr"].iloc[0]
+        ax_curves.plot(epochs["epoch"], 100 * epochs["val_acc"], marker="o", color=colour, markersize=7,
+                       markeredgecolor="white",
+                       label=f"{label} (lr {lr:.2g})" + (", diverged" if history.diverged else ""))
+        if history.diverged:
+            died = int(history.steps["epoch"].iloc[-1]) if len(history.steps) else 1
+            ax_curves.plot([epochs["epoch"].iloc[-1], died], [100 * epochs["val_acc"].iloc[-1], 0], ":",
+                           color=colour)
+            ax_curves.plot([died], [0], "X", color=colour, markersize=12, markeredgecolor="white", clip_on=False,
+                           zorder=5)
+            ax_curves.annotate(f"diverged in epoch {died}", (died, 0), xytext=(8, 6), textcoords="offset points",
+                               color=colour, fontsize="small", fontweight="bold")
+    last_epoch = max(int(history.epochs["epoch"].iloc[-1]) for history in histories.values())
+    ax_curves.set(xlabel="epoch", ylabel="validation accuracy (%)", title="Same budget, three rates",
+                  ylim=(0, 100), xlim=(-0.2, last_epoch + 0.3))
+    ax_curves.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax_curves.legend(fontsize="small", loc="center right", bbox_to_anchor=(1.0, 0.4))  # clear of curves and cross
+    bars = ax_final.bar(table["rate"], table["val_loss"], color=colours[:len(table)])
+    ax_final.bar_label(bars, labels=["diverged" if flag else "" for flag in table["diverged"]], fontsize="small")
     ax_final.set(xlabel="learning rate", ylabel="final validation loss (cross-entropy)", title="Lower is better")
     ax_final.tick_params(axis="x", labelsize="small")
     return fig
@@ -305,7 +347,7 @@ def plot_rate_comparison(table: pd.DataFrame, histories: dict[str, History]) -> 
 def plot_one_cycle(histories: dict[str, History]) -> Figure:
     """The two schedules (rate per step) and the validation accuracy per epoch."""
     fig, (ax_lr, ax_acc) = new_figure(ncols=2, width=5.5)
-    for colour, (label, history) in zip(("C0", "C1"), histories.items()):
+    for colour, (label, history) in zip(("C7", "C0"), histories.items()):  # not the suggestions' colours
         ax_lr.plot(history.steps["step"], history.steps["lr"], color=colour, label=label)
         trained = history.epochs.iloc[1:]  # epoch 0, the untrained model, would squash the axis
         ax_acc.plot(trained["epoch"], 100 * trained["val_acc"], marker="o", color=colour, label=label)
@@ -324,18 +366,25 @@ def explore_range_test(data: Data, smoothing: float = 0.98, start_lr: float = 1e
     """One range test with the given smoothing, range, number of steps and mode, plotted."""
     result = run_range_test(data, width=width, seed=seed, smoothing=smoothing, start_lr=start_lr,
                             end_lr=end_lr, steps=steps, ramp=ramp, mode=mode, progress=False)
-    return result.plot(title=f"{result.stop_reason} after {len(result.curve)} of {steps} steps")
+    # Values written as the sliders write them (two significant digits).
+    return result.plot(title=f"{slider_text(start_lr)} to {slider_text(end_lr)}, beta {smoothing:.2f}: "
+                             f"{result.stop_reason} after {len(result.curve)} of {steps} steps")
 
 
 def range_test_panel(data: Data):
-    """Sliders for `explore_range_test` with a Run button (each run trains for a second or two)."""
-    return slider_panel(explore_range_test, manual=True, data=fixed(data), width=fixed(256), seed=fixed(0),
+    """Sliders for `explore_range_test` with a Run button (each run trains for a second or two).
+
+    It draws the default test once before the first Run, so the panel never starts empty.
+    """
+    return slider_panel(explore_range_test, manual=True, draw_first=True, data=fixed(data), width=fixed(256),
+                        seed=fixed(0),
                         smoothing=float_slider("smoothing beta", 0.98, 0.0, 0.99, 0.01),
                         start_lr=log_slider("start lr", 1e-7, 1e-8, 1e-2),
                         end_lr=log_slider("end lr", 10.0, 0.1, 100.0),
                         steps=int_slider("steps", 100, 10, 300, 10),
-                        ramp=choice("ramp", RAMPS),
-                        mode=choice("watch the loss of", MODES))
+                        ramp=choice("ramp", [(f"{ramp} ramp", ramp) for ramp in RAMPS]),
+                        mode=choice("watch the loss of", [("training batches", "train"),
+                                                          ("validation subset", "val")]))
 
 
 # --- exercises --------------------------------------------------------------------------

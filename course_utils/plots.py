@@ -99,28 +99,35 @@ def plot_step_loss(histories, *, x: str = "step", smooth: int = 20, log_y: bool 
     return fig
 
 
-def show_images(split: Split, n: int = 24, *, predictions=None, class_names=CLASS_NAMES, ncols: int = 8) -> Figure:
+def show_images(split: Split, n: int = 24, *, predictions=None, class_names=CLASS_NAMES, ncols: int = 8,
+                labels: bool = True, title: str = "") -> Figure:
     """A grid of the first ``n`` images with their labels (and predictions, if given).
 
-    A wrong prediction is titled in red as ``predicted (true)``.
+    A wrong prediction is titled in red as ``predicted (true)``. ``labels=False`` leaves the
+    images untitled (e.g. all of one class: say it once, in ``title``).
     """
     n = min(n, len(split))
     nrows = int(np.ceil(n / ncols))
-    fig = Figure(figsize=(1.3 * ncols, 1.55 * nrows), layout="constrained")
+    fig = Figure(figsize=(1.3 * ncols, (1.55 if labels else 1.35) * nrows + (0.4 if title else 0)),
+                 layout="constrained")
+    if title:
+        fig.suptitle(title)
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     images = (split.x[:n].detach().cpu().reshape(n, 28, 28) * PIXEL_STD + PIXEL_MEAN).numpy()
-    labels = split.y[:n].cpu().tolist()
+    targets = split.y[:n].cpu().tolist()
     for i, ax in enumerate(axes):
         ax.axis("off")
         if i >= n:
             continue
         ax.imshow(images[i], cmap="gray_r", vmin=0, vmax=1)
-        title, colour = class_names[labels[i]], "black"
+        if not labels and predictions is None:
+            continue
+        caption, colour = class_names[targets[i]], "black"
         if predictions is not None:
             guess = int(predictions[i])
-            if guess != labels[i]:
-                title, colour = f"{class_names[guess]}\n({class_names[labels[i]]})", "red"
-        ax.set_title(title, fontsize=8, color=colour)
+            if guess != targets[i]:
+                caption, colour = f"{class_names[guess]}\n({class_names[targets[i]]})", "red"
+        ax.set_title(caption, fontsize=8, color=colour)
     return fig
 
 

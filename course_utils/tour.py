@@ -56,13 +56,15 @@ def show_class(class_name: str = "Sneaker", n_images: int = 16, seed: int = 0) -
     test = fashion_mnist(n_train=1, n_test=None, seed=seed, device="cpu").test
     images = test.x[test.y == label]
     chosen = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))[:n_images]
-    return show_images(Split(images[chosen], torch.full((len(chosen),), label)), n=n_images)
+    # Every image has the same label: say it once, above the grid, not over each image.
+    return show_images(Split(images[chosen], torch.full((len(chosen),), label)), n=n_images, labels=False,
+                       title=f"{len(chosen)} test images of the class {CLASS_NAMES[label]} (random pick {seed})")
 
 
 def show_class_panel():
     """Slider panel for `show_class`: pick a class and how many images to see."""
     return slider_panel(show_class, class_name=choice("class", CLASS_NAMES, "Sneaker"),
-                        n_images=int_slider("images", 16, 4, 48, 4), seed=int_slider("seed", 0, 0, 9))
+                        n_images=int_slider("images", 16, 4, 48, 4), seed=int_slider("random pick", 0, 0, 9))
 
 
 def worst_class_exercise(model: nn.Module, split: Split) -> Exercise:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import math
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .config import get_profile
+from .config import get_profile, synchronize
 from .data import Data, Split
 from .validation import check_choice, check_fraction, check_int, check_non_negative, check_positive
 
@@ -204,7 +205,9 @@ def fit(
     divergence_factor: the run stops, flagged ``diverged``, when a step's loss is not
         finite, or when the mean loss of the last ``DIVERGENCE_WINDOW`` steps exceeds this
         multiple of the untrained model's loss on the training set.
-    progress: show a tqdm progress bar (default: yes, except in the smoke profile).
+    progress: show a tqdm progress bar (default: `show_progress_default`). It ends full (and
+        disappears) when the run ends normally or a callback stops it; it stays red, saying
+        why, only when the run diverges or is interrupted.
     live_plot: redraw the loss curves after every epoch (in a notebook).
     callbacks: functions called with the `History` so far after every epoch; one that
         returns ``True`` ends training there (early stopping, a target loss reached).
@@ -228,7 +231,7 @@ def fit(
         from .plots import LiveLossPlot
         callbacks.append(LiveLossPlot())
     if progress is None:
-        progress = get_profile().name != "smoke"
+        progress = show_progress_default()
 
     record = _Recorder()
     generator = torch.Generator().manual_seed(seed)
@@ -249,6 +252,8 @@ def fit(
     start_loss = record.epochs["train_loss"][0]
     threshold = divergence_factor * (start_loss if math.isfinite(start_loss) and start_loss > 0 else 1.0)
     recent = collections.deque(maxlen=DIVERGENCE_WINDOW)
+    # CUDA and MPS queue work and return at once: wait for it before reading the clock.
+    timed_device = train.x.device if train.x.device.type != "cpu" else None
     step, elapsed = 0, 0.0
     pending: list[torch.Tensor] = []  # losses not yet checked, kept on the device to avoid syncs
     flags = {"diverged": False, "interrupted": False, "message": ""}
@@ -291,6 +296,8 @@ def fit(
                 if sched is not None and interval == "step":
                     sched.step()
                 step += 1
+                if timed_device is not None:
+                    synchronize(timed_device)
                 for key, value in (("step", step), ("epoch", epoch), ("lr", step_lr),
                                    ("seconds", elapsed + time.perf_counter() - epoch_start)):
                     record.steps[key].append(value)
@@ -307,6 +314,8 @@ def fit(
                 break
             if sched is not None and interval == "epoch":
                 sched.step()
+            if timed_device is not None:
+                synchronize(timed_device)
             elapsed += time.perf_counter() - epoch_start
             log_epoch(epoch, elapsed)
             model.train()
@@ -327,10 +336,42 @@ def fit(
         flags["interrupted"] = True
         flags["message"] = f"Interrupted at step {step} (epoch {epoch}); returning the history so far."
     finally:
-        bar.close()
+        failure = ("diverged" if flags["diverged"] else "interrupted" if flags["interrupted"] else "")
+        finish_bar(bar, len(record.steps["step"]), f"{failure} at step {step}" if failure else "")
     if flags["message"] and verbose:
         print(flags["message"])
     return record.history(**flags)
+
+
+def show_progress_default() -> bool:
+    """Whether `fit` and the range test show a progress bar when not told: yes, except in the smoke profile.
+
+    ``COURSE_PROGRESS=1`` (or ``0``) overrides the profile (the browser test turns bars on in smoke).
+    """
+    forced = os.environ.get("COURSE_PROGRESS", "").strip()
+    if forced:
+        return forced.lower() not in ("0", "false", "no", "off")
+    return get_profile().name != "smoke"
+
+
+def finish_bar(bar: tqdm, done: int, failure: str = "") -> None:
+    """Close a progress bar after ``done`` steps.
+
+    A run that ended by design (all steps, an early stop, a target reached) ends full: the
+    total becomes ``done``, so tqdm draws it finished (in a notebook it disappears with
+    ``leave=False``). A ``failure`` ("diverged at step 57", "interrupted at step 12") is
+    written on the bar, which is left short: in a notebook tqdm draws it red.
+    """
+    if bar.disable:
+        bar.close()
+        return
+    if failure:
+        bar.n = min(done, max(int(bar.total or 0) - 1, 0))  # short of the total: drawn as an error
+        bar.set_description(failure, refresh=False)
+    else:
+        bar.reset(total=max(done, 1))  # reset also resizes a notebook bar
+        bar.update(max(done, 1))
+    bar.close()
 
 
 def _build_optimizer(model, optimizer, lr, momentum, weight_decay, nesterov) -> torch.optim.Optimizer:

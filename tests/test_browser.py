@@ -1,8 +1,10 @@
 """End to end: lesson 00 in a real JupyterLab, driven by headless Chromium.
 
-Runs every cell the way a learner does (Run > Run All Cells), then moves a slider and
-checks that the figure under it is redrawn. Needs Playwright and a Chromium binary
-(``CHROMIUM``, else /usr/bin/chromium); skipped, saying why, when either is missing.
+Runs every cell the way a learner does (Run > Run All Cells), with progress bars on even
+in the smoke profile (``COURSE_PROGRESS=1``), checks that no progress bar is left in the
+error state (red), then moves a slider and checks that the figure under it is redrawn.
+Needs Playwright and a Chromium binary (``CHROMIUM``, else /usr/bin/chromium); skipped, saying
+why, when either is missing.
 """
 import os
 import shutil
@@ -39,7 +41,9 @@ def jupyter_lab(tmp_path_factory):
                "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=", "--ServerApp.password=",
                f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True",
                "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # Progress bars also in the smoke profile: the test checks how they end.
+    env = {**os.environ, "COURSE_PROGRESS": "1"}
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     url = f"http://127.0.0.1:{port}"
     for _ in range(120):
         try:
@@ -79,13 +83,30 @@ def test_lesson_00_runs_in_jupyterlab_and_its_slider_redraws(jupyter_lab):
         assert [cell["errors"] for cell in cells if cell["errors"]] == []
         assert [cell["n"] for cell in cells] == list(range(1, len(cells) + 1))
 
-        panel = page.locator(".widget-interact").first
-        panel.scroll_into_view_if_needed()
-        image = panel.locator("img").first
+        # Progress bars were shown (widget outputs besides the panel's), and none ended red: a run that
+        # ends normally finishes its bar (and hides it); only a divergence or an interrupt may look like an error.
+        widget_outputs = page.evaluate(
+            "() => { const cells = window.jupyterapp.shell.currentWidget.content.model.cells; let n = 0;"
+            " for (let i = 0; i < cells.length; i++) { const c = cells.get(i); if (c.type !== 'code') continue;"
+            " n += c.outputs.toJSON().filter(o => o.data &&"
+            " o.data['application/vnd.jupyter.widget-view+json']).length; } return n; }")
+        assert widget_outputs >= 2, f"expected progress bars and the panel, found {widget_outputs} widget outputs"
+        page.wait_for_timeout(1_000)
+        assert page.locator(".progress-bar-danger").count() == 0, "a progress bar was left in the error state"
+
+        # The panel's figure is an ordinary output of its cell, under the controls; a change redraws it in place.
+        cell = page.locator(".jp-CodeCell", has=page.locator(".widget-interact")).first
+        cell.scroll_into_view_if_needed()
+        image = cell.locator(".jp-OutputArea-output img").first
         image.wait_for(timeout=30_000)
         before = image.get_attribute("src")
-        panel.locator("select").first.select_option("Bag")
+        cell.locator(".widget-interact select").first.select_option("Bag")
         page.wait_for_function(
-            "old => { const img = document.querySelector('.widget-interact img'); return img && img.src !== old; }",
+            "old => { const w = document.querySelector('.widget-interact');"
+            " const cell = w && w.closest('.jp-CodeCell');"
+            " const img = cell && cell.querySelector('.jp-OutputArea-output img');"
+            " return img && img.src !== old; }",
             arg=before, timeout=60_000)
+        assert cell.locator(".jp-OutputArea-output img").count() == 1, "the redraw added a figure, not replaced it"
+        assert cell.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
         browser.close()

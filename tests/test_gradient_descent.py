@@ -7,9 +7,24 @@ from matplotlib.figure import Figure
 
 from course_utils import budget, fashion_mnist, mlp, seed_everything
 from course_utils.gradient_descent import (
-    EXERCISES, compare_variants, evaluation_points, explore_trajectories, explore_trajectories_panel,
-    gradient_quality, make_regression_2d, plot_gradient_quality, plot_time_per_epoch, plot_variants,
-    time_per_epoch, trace_2d, train_variant, trajectory_claims, variance_slope, variant_claims,
+    EXERCISES,
+    compare_variants,
+    evaluation_points,
+    explore_trajectories,
+    explore_trajectories_panel,
+    gradient_quality,
+    make_regression_2d,
+    plot_gradient_quality,
+    plot_time_per_epoch,
+    plot_variants,
+    time_per_epoch,
+    trace_2d,
+    train_variant,
+    trajectory_claims,
+    trajectory_table,
+    variance_slope,
+    variant_claims,
+    variant_table,
 )
 
 SEEDS = (0, 1, 2)
@@ -43,7 +58,15 @@ def test_variants_per_epoch_per_update_per_second(seeded):
 
 def test_plot_variants_and_step_records(seeded):
     _, train, runs = seeded
-    assert isinstance(plot_variants(runs), Figure)
+    figure = plot_variants(runs)
+    per_epoch = figure.axes[0]
+    # Every run drawn whole on the (log) epoch axis: the full-batch curve reaches its last epoch.
+    assert per_epoch.get_xscale() == "log"
+    assert per_epoch.get_xlim()[1] >= CFG.full_batch_epochs
+    assert max(line.get_xdata()[-1] for line in per_epoch.lines) == pytest.approx(CFG.full_batch_epochs)
+    table = variant_table(variant_claims(runs))
+    assert list(table.index) == ["full batch", "mini-batch", "stochastic (B=1)"] and table.shape == (3, 5)
+    assert table.columns[0].startswith("loss after") and table.columns[-1] == "seconds per epoch"
     for run in runs.values():
         steps = run.history.steps
         assert len(steps) == run.curve["updates"].iloc[-1] == steps["step"].iloc[-1]
@@ -88,6 +111,10 @@ def test_trajectories(seed):
     assert c["mini_excess"] < c["full_excess"] / 2, c
     assert c["full_long_excess"] < 1e-4 and c["sgd_long_excess"] > 1e-2, c
     assert c["mini_long_excess"] < c["sgd_long_excess"] / 2, c
+    table = trajectory_table(c, epochs=CFG.traj_epochs, long_epochs=CFG.traj_long_epochs)
+    assert table.loc["full batch"].iloc[1] == float(f"{c['full_long_excess']:.2g}")
+    assert list(table.columns) == [f"excess loss after {CFG.traj_epochs} epochs",
+                                   f"excess loss after {CFG.traj_long_epochs} epochs"]
 
 
 def test_trace_2d_full_batch_is_gradient_descent():
@@ -101,7 +128,15 @@ def test_trace_2d_full_batch_is_gradient_descent():
 
 
 def test_slider_function_and_panel():
-    assert isinstance(explore_trajectories(lr=0.3, batch_size=4, epochs=3), Figure)
+    figure = explore_trajectories(lr=0.3, batch_size=4, epochs=3)
+    paths = figure.axes[0]
+    # Start and minimum are drawn above every path, with an edge.
+    markers = [line for line in paths.lines if line.get_label() in ("start", "minimum")]
+    assert len(markers) == 2 and all(m.get_zorder() > max(line.get_zorder() for line in paths.lines
+                                                           if line not in markers) for m in markers)
+    assert all(m.get_markeredgecolor() != m.get_color() for m in markers)
+    stochastic = next(line for line in paths.lines if line.get_label().startswith("stochastic"))
+    assert stochastic.get_alpha() < 0.6  # see-through, not a wall
     assert explore_trajectories_panel() is not None
 
 

@@ -7,7 +7,7 @@ from matplotlib.figure import Figure
 from course_utils import fit, mlp, seed_everything
 from course_utils.exercises import NO_ANSWER_YET, Exercise, multiple_choice, numeric
 from course_utils.plots import plot_history, plot_step_loss, show_images
-from course_utils.widgets import choice, float_slider, int_slider, log_slider, slider_panel
+from course_utils.widgets import choice, float_slider, int_slider, log_slider, slider_panel, slider_text
 
 
 @pytest.fixture(scope="module")
@@ -54,18 +54,42 @@ def test_image_grid_marks_wrong_predictions_in_red(small_data):
 def test_slider_panel_wraps_a_plain_function():
     calls = []
 
-    def explore(width=4, lr=0.1, name="a"):
-        calls.append((width, lr, name))
+    def explore(width=4, lr=0.1, name="a", seed=0, n=64):
+        calls.append((width, lr, name, seed, n))
+        if width > 9:
+            raise ValueError(f"width must be an integer in [1, 9] (got {width})")
         return width * lr
 
     panel = slider_panel(explore, width=int_slider("width", 4, 1, 10), lr=log_slider("lr", 0.1, 1e-3, 1),
-                         name=choice("name", ["a", "b"]))
+                         name=choice("name", [("first", "a"), ("second", "b")]))
     assert isinstance(panel, ipywidgets.interactive)
-    assert panel.auto_display  # without it JupyterLab shows the sliders but never the figure
+    # Only the named arguments are controls: seed and n keep their defaults (no made-up sliders).
+    assert [control._kwarg for control in panel.controls] == ["width", "lr", "name"]
+    assert calls == [(4, 0.1, "a", 0, 64)] and panel.result == pytest.approx(0.4)  # drawn once, up front
+    # No Output widget capture: the figure is the cell's own output (see the widgets module docstring).
+    assert panel.out not in panel.controls and isinstance(panel.shown(), float)
     panel.children[0].value = 8
-    assert calls[-1] == (8, 0.1, "a") and panel.result == pytest.approx(0.8)
+    assert calls[-1] == (8, 0.1, "a", 0, 64) and panel.result == pytest.approx(0.8)
+    panel.children[2].value = "b"
+    assert calls[-1][2] == "b" and panel.children[2].label == "second"
+    # An error becomes one line that says what to change, not a traceback.
+    panel.children[0].value = 10
+    assert panel.result is None and "\n" not in panel.message
+    assert panel.message == "Cannot draw with these settings: width must be an integer in [1, 9] (got 10)"
+    assert "width must be" in panel.shown()._repr_html_()
+    # One label width for all controls, so that the tracks line up.
+    assert len({control.style.description_width for control in panel.controls}) == 1
     manual = slider_panel(explore, manual=True, width=float_slider("w", 1.0, 0.0, 2.0))
     assert any(isinstance(child, ipywidgets.Button) and child.description == "Run" for child in manual.children)
+    assert manual.result is None  # a manual panel waits for Run, unless asked to draw first
+    assert slider_panel(explore, manual=True, draw_first=True, width=float_slider("w", 1.0, 0.0, 2.0)).result == 0.1
+    with pytest.raises(ValueError, match="no argument"):
+        slider_panel(explore, depth=int_slider("depth", 1, 0, 3))
+
+
+def test_slider_text_writes_values_as_the_slider_readout():
+    assert slider_text(10 ** -0.75) == "0.18" and slider_text(1e-7) == "1e-07" and slider_text(0.4, ".2f") == "0.40"
+    assert log_slider("lr", 0.1, 1e-3, 1).readout_format == ".2g"
 
 
 def test_multiple_choice_gives_hints_not_answers():

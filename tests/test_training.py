@@ -188,3 +188,53 @@ def test_fit_moves_the_model_to_the_data(small_data, monkeypatch):
     monkeypatch.setattr(model, "to", lambda *args, **kwargs: moved_to.append(args) or original_to(*args, **kwargs))
     fit(model, small_data, epochs=1, lr=0.1)
     assert moved_to and moved_to[0][0] == small_data.train.x.device
+
+
+@pytest.fixture
+def bars(monkeypatch):
+    """Every progress bar `fit` and the range test create, written to a buffer instead of the terminal."""
+    import io
+
+    from course_utils import lr_finder, training
+
+    created = []
+
+    def spy(*args, **kwargs):
+        bar = training.tqdm.__wrapped__(*args, file=io.StringIO(), **kwargs)
+        created.append(bar)
+        return bar
+
+    spy.__wrapped__ = training.tqdm
+    monkeypatch.setattr(training, "tqdm", spy)
+    monkeypatch.setattr(lr_finder, "tqdm", spy)
+    return created
+
+
+def test_progress_bar_ends_full_unless_the_run_failed(bars):
+    # 130 samples in batches of 10: 13 updates an epoch, 39 in all, not a multiple of the bar's 10-step stride.
+    generator = torch.Generator().manual_seed(0)
+    data = Split(torch.randn(130, 2, generator=generator), torch.randint(0, 2, (130,), generator=generator))
+    seed_everything(0)
+    fit(nn.Linear(2, 2), data, epochs=3, lr=0.1, batch_size=10, progress=True)
+    assert bars[-1].n == bars[-1].total == 39  # finished: green in a notebook, then hidden (leave=False)
+    seed_everything(0)
+    fit(nn.Linear(2, 2), data, epochs=3, lr=0.1, batch_size=10, progress=True,
+        callbacks=[lambda history: True])
+    assert bars[-1].n == bars[-1].total == 13  # an early stop by design ends full too
+    seed_everything(0)
+    history = fit(mlp(16, 1, n_inputs=2, n_classes=2), data, epochs=3, lr=1e4, batch_size=10, progress=True,
+                  verbose=False)
+    assert history.diverged and bars[-1].n < bars[-1].total  # left short: red in a notebook
+    assert bars[-1].desc.startswith("diverged at step")
+
+
+def test_range_test_bar_ends_full_when_the_test_stops_by_design(bars):
+    from course_utils.lr_finder import lr_range_test
+
+    generator = torch.Generator().manual_seed(0)
+    data = Split(torch.randn(256, 2, generator=generator), torch.randint(0, 2, (256,), generator=generator))
+    seed_everything(0)
+    result = lr_range_test(mlp(16, 1, n_inputs=2, n_classes=2), data, batch_size=32, steps=100, end_lr=1e4,
+                           progress=True)
+    assert result.stop_reason in ("diverged", "non-finite") and len(result.curve) < 100
+    assert bars[-1].n == bars[-1].total == len(result.curve)
