@@ -7,7 +7,7 @@ STAMP := $(VENV)/.course-installed
 # Tests run the notebooks in the quick profile unless told otherwise.
 COURSE_PROFILE ?= smoke
 
-.PHONY: setup lab test benchmark clean
+.PHONY: setup lab test test-profiles ci claims benchmark clean
 
 setup: $(STAMP)
 
@@ -23,8 +23,25 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 lab: setup
 	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/
 
+NBVAL := --nbval-lax --nbval-cell-timeout=600 -p no:cacheprovider
+
+# Unit tests, every notebook in the quick profile, the browser test.
 test: setup
-	COURSE_PROFILE=$(COURSE_PROFILE) $(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-cell-timeout=600 -p no:cacheprovider
+	COURSE_PROFILE=$(COURSE_PROFILE) $(BIN)/python -m pytest tests notebooks $(NBVAL)
+
+# Every notebook in the two profiles learners get: laptop (no GPU) and gpu, the gpu sizes
+# run on the CPU so that a machine without a GPU checks every budget and code path.
+test-profiles: setup
+	COURSE_PROFILE=laptop $(BIN)/python -m pytest notebooks $(NBVAL)
+	COURSE_PROFILE=gpu COURSE_DEVICE=cpu $(BIN)/python -m pytest notebooks $(NBVAL)
+
+# What CI runs (.ci/run): all of the above.
+ci: test test-profiles
+
+# Every lesson's claims over many seeds (not part of the tests: it takes a while).
+LESSONS ?= 07 08 09
+claims: setup
+	$(BIN)/python -m course_utils.claims --lessons $(LESSONS) --seeds 20 --profiles smoke laptop
 
 # torch-lr-finder is installed for its benchmark only; the course does not use it.
 benchmark: setup
@@ -34,3 +51,15 @@ benchmark: setup
 
 clean:
 	rm -rf $(VENV)
+
+# Lesson 10, the instructor's side of a class search on one machine: a throwaway PostgreSQL server
+# (needs `apt-get install postgresql`), the study and optuna-dashboard on http://127.0.0.1:8080,
+# until Ctrl-C. It prints the URL students paste into the lesson (or pass as --storage).
+.PHONY: class-search benchmark-search
+STUDY ?= class
+class-search: setup
+	$(BIN)/python -m course_utils.search class --study $(STUDY)
+
+# Trials per minute with 1, 2 and 4 workers, journal file and PostgreSQL (figures in the README).
+benchmark-search: setup
+	$(BIN)/python benchmarks/benchmark_search.py

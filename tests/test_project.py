@@ -45,4 +45,7 @@ def test_notebooks_are_committed_clean_and_use_the_budget():
 def test_ci_runs_the_readme_test_command():
     readme = (ROOT / "README.md").read_text()
     ci = (ROOT / ".ci" / "run").read_text()
-    assert "make test" in readme and re.search(r"^\s*make test\b", ci, re.MULTILINE)
+    makefile = (ROOT / "Makefile").read_text()
+    assert "make test" in readme and "make ci" in readme
+    assert re.search(r"^\s*make ci\b", ci, re.MULTILINE), ".ci/run must run the README's CI command"
+    assert re.search(r"^ci: test test-profiles\b", makefile, re.MULTILINE), "make ci must include make test"
