@@ -169,6 +169,8 @@ def _show_case(case) -> str:
 
 def _same(got, expected, rtol: float, atol: float) -> tuple[bool, str]:
     """Whether two results agree, and if not, what kind of difference (never the answer)."""
+    if got is None:
+        return False, "it returned None (is its body still `...`, or is a `return` missing?)"
     try:
         got_array = _as_array(got)
     except (TypeError, ValueError):
