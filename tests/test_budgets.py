@@ -93,9 +93,51 @@ def lesson_06(cfg) -> None:
     positive_ints(cfg, "n_seeds", "compare_epochs", "one_cycle_epochs")
 
 
+def lesson_07(cfg) -> None:
+    splits(cfg)
+    check_int("n_small", cfg.n_small, 1, cfg.n_train, "the training split")
+    batches_within(cfg, "throughput_batch_sizes", cfg.n_train)
+    for knob in ("batch_sizes", "grid_batch_sizes", "steps_batch_sizes", "gap_batch", "base_batch",
+                 "noise_batch_size"):
+        batches_within(cfg, knob, cfg.n_small)
+    check_int("noise_examples", cfg.noise_examples, 1, cfg.n_small, "the experiments' training set")
+    batches_within(cfg, "noise_b_big", cfg.noise_examples)
+    check_int("noise_b_small", cfg.noise_b_small, 1, cfg.noise_b_big - 1, "below noise_b_big")
+    check_int("panel_n_train", cfg.panel_n_train, 1, cfg.n_train, "the training split")
+    positive_ints(cfg, "epochs", "per_epoch", "grid_max_epochs", "noise_epochs", "noise_n_batches",
+                  "throughput_repeats", "grow_phases", "grow_epochs_per_phase")
+
+
+def lesson_08(cfg) -> None:
+    splits(cfg)
+    batches_within(cfg, "batch_size", cfg.n_train)
+    if min(cfg.kappas) < 1:
+        raise ValueError(f"kappas must be condition numbers >= 1 (got {cfg.kappas})")
+    positive_ints(cfg, "stability_points", "stability_steps", "width", "epochs")
+
+
+def lesson_09(cfg) -> None:
+    splits(cfg)
+    check_fraction("label_noise", cfg.label_noise)
+    for size in cfg.sizes:  # a smaller and a larger training set, same validation and test splits
+        check_split_sizes(size, cfg.n_val, cfg.n_test)
+    batches_within(cfg, "batch_size", min(cfg.n_train, *cfg.sizes))
+    positive_ints(cfg, "width", "epochs", "grid_epochs", "size_steps", "panel_epochs")
+
+
+def lesson_10(cfg) -> None:
+    splits(cfg)
+    check_split_sizes(cfg.search_n_train, cfg.search_n_val, None)
+    check_int("batch_size", 256, 1, cfg.n_train // 4)  # the recipe's largest batch keeps 4 updates an epoch
+    side = round(cfg.gvr_trials ** 0.5)
+    if side * side != cfg.gvr_trials:
+        raise ValueError(f"gvr_trials must be a perfect square, the grid being k x k (got {cfg.gvr_trials})")
+    positive_ints(cfg, "epochs", "gvr_repeats", "search_trials", "search_epochs", "class_trials")
+
+
 RULES: dict[str, Callable[[SimpleNamespace], None]] = {
     "00": lesson_00, "01": lesson_01, "02": lesson_02, "03": lesson_03, "04": lesson_04, "05": lesson_05,
-    "06": lesson_06,
+    "06": lesson_06, "07": lesson_07, "08": lesson_08, "09": lesson_09, "10": lesson_10,
 }
 
 
