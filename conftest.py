@@ -1,0 +1,28 @@
+"""Per-notebook run times in the test summary, so every CI run measures the README's table.
+
+nbval runs each notebook cell as one test item; this sums the items' durations per notebook
+(kernel start excluded) and prints them with the active compute profile.
+"""
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+
+_NOTEBOOK_SECONDS: dict[str, float] = defaultdict(float)
+
+
+def pytest_runtest_logreport(report) -> None:
+    path = report.nodeid.split("::")[0]
+    if path.endswith(".ipynb"):
+        _NOTEBOOK_SECONDS[os.path.basename(path)] += report.duration
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if not _NOTEBOOK_SECONDS:
+        return
+    profile = os.environ.get("COURSE_PROFILE", "default")
+    device = os.environ.get("COURSE_DEVICE", "auto")
+    terminalreporter.write_sep("-", f"notebook run times, profile {profile}, device {device}")
+    for name, seconds in sorted(_NOTEBOOK_SECONDS.items()):
+        terminalreporter.write_line(f"{name:45s} {seconds:7.1f} s")
+    terminalreporter.write_line(f"{'all notebooks':45s} {sum(_NOTEBOOK_SECONDS.values()):7.1f} s")
