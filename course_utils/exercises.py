@@ -169,8 +169,8 @@ def _show_case(case) -> str:
 
 def _same(got, expected, rtol: float, atol: float) -> tuple[bool, str]:
     """Whether two results agree, and if not, what kind of difference (never the answer)."""
-    if got is None:
-        return False, "it returned None (is its body still `...`, or is a `return` missing?)"
+    if got is None or got is Ellipsis:
+        return False, "it returned nothing yet (is its body still `...`, or is a `return` missing?)"
     try:
         got_array = _as_array(got)
     except (TypeError, ValueError):
@@ -217,8 +217,12 @@ def function_exercise(
             except Exception as error:  # the learner's code: report any failure as feedback
                 return False, f"Your function raised {type(error).__name__}: {error} for the inputs ({_show_case(case)})."
         for wrong, hint in mistakes:
-            if all(_same(got, _call(wrong, case), rtol, atol)[0] for got, case in zip(results, all_cases)) and not all(
-                    _same(_call(wrong, case), want, rtol, atol)[0] for case, want in zip(all_cases, expected)):
+            try:
+                wrong_results = [_call(wrong, case) for case in all_cases]
+            except Exception:  # a sketched mistake that fails on some input cannot be matched: skip it
+                continue
+            if all(_same(got, bad, rtol, atol)[0] for got, bad in zip(results, wrong_results)) and not all(
+                    _same(bad, want, rtol, atol)[0] for bad, want in zip(wrong_results, expected)):
                 return False, hint
         for got, want, case in zip(results, expected, all_cases):
             same, how = _same(got, want, rtol, atol)
