@@ -36,7 +36,7 @@ from torch import nn
 
 from .config import seed_everything
 from .data import make_regression_1d, sine_function
-from .exercises import multiple_choice, numeric
+from .exercises import function_exercise, multiple_choice, numeric
 from .models import mlp
 from .plots import new_figure
 from .training import fit
@@ -601,3 +601,43 @@ EXERCISES = {
                     "Bias² was already tiny and the noise does not change.",
     ),
 }
+
+
+# --------------------------------------------------------------------------- coding exercise
+
+def variance_term(predictions: np.ndarray) -> float:
+    """The variance term of the decomposition for ``predictions`` of shape (R fits, m test points)."""
+    mean_prediction = predictions.mean(axis=0)
+    return float(np.mean((predictions - mean_prediction) ** 2))
+
+
+def _variance_cases() -> list[tuple[np.ndarray]]:
+    rng = np.random.default_rng()
+    cases = [(rng.normal(size=(r, m)) * rng.uniform(0.1, 3) + rng.normal(size=m) * 2,)
+             for r, m in ((2, 1), (5, 8), (40, 50), (3, 200))]
+    return cases + [(np.tile(rng.normal(size=6), (4, 1)),)]  # identical fits: no variance
+
+
+EXERCISES["variance_term"] = function_exercise(
+    "Write `variance_term(predictions)`: `predictions` is an array of shape (R, m), the predictions of R "
+    "models, each fitted to its own training set, at m test inputs. Return the decomposition's variance "
+    "term: how much the fits spread around their own average prediction, averaged over the test inputs.",
+    variance_term, _variance_cases,
+    mistakes=[
+        (lambda predictions: float(np.mean(predictions.var(axis=0, ddof=1))),
+         "You divided by R - 1. The identity error = bias² + variance + noise, for these R fits, holds with "
+         "the plain mean over the R fits: divide by R (NumPy's default, `ddof=0`)."),
+        (lambda predictions: float(np.var(predictions)),
+         "You took the variance of all R x m numbers together, which also counts how the average prediction "
+         "changes from one input to another. The variance term is the spread across the fits at each input, "
+         "then averaged over the inputs."),
+        (lambda predictions: float(np.mean(predictions.std(axis=0))),
+         "You averaged standard deviations. The decomposition adds squared errors: use the variance (the mean "
+         "squared distance from the average fit)."),
+        (lambda predictions: float(np.mean(predictions.var(axis=1))),
+         "You measured the spread across the test inputs, for each fit. The variance term is the spread "
+         "across the R fits (axis 0), at each test input."),
+    ],
+    explanation="`predictions.var(axis=0).mean()`: at each test input, the mean squared distance of the R "
+                "predictions from their average, then the mean over the inputs; exactly the line in `decompose`.",
+)

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import ipywidgets
+import numpy as np
 import pandas as pd
 import torch
 from matplotlib.figure import Figure
@@ -28,7 +29,7 @@ from torch import nn
 
 from .config import seed_everything
 from .data import Data, Split, fashion_mnist
-from .exercises import multiple_choice, numeric
+from .exercises import function_exercise, multiple_choice, numeric
 from .models import count_parameters, mlp
 from .plots import new_figure, plot_history
 from .training import History, evaluate, fit
@@ -433,3 +434,74 @@ EXERCISES = {
                     "observation of Arpit et al. (2017), and why early stopping works against label noise.",
     ),
 }
+
+
+# --------------------------------------------------------------------------- coding exercise
+
+def best_epoch_with_patience(val_acc: Sequence[float], patience: int) -> int:
+    """The epoch whose weights early stopping keeps: stop once ``patience`` epochs in a row have not
+    beaten the best validation accuracy (a tie does not count as better), then return the best epoch."""
+    best = 0
+    for epoch in range(1, len(val_acc)):
+        if val_acc[epoch] > val_acc[best]:
+            best = epoch
+        elif epoch - best >= patience:
+            break  # training stops here: the later epochs are never seen
+    return best
+
+
+def _patience_cases() -> list[tuple[list[float], int]]:
+    rng = np.random.default_rng()
+    cases = [([0.5], 3), ([0.1, 0.2, 0.3, 0.4], 1), ([0.5, 0.5, 0.5, 0.9], 2), ([0.1, 0.6, 0.5, 0.4, 0.9], 2),
+             ([0.1, 0.6, 0.5, 0.4, 0.9], 3), ([0.3, 0.7, 0.7, 0.2, 0.8], 1)]
+    for _ in range(10):
+        curve = np.round(0.5 + np.cumsum(rng.normal(0.0, 0.05, size=int(rng.integers(5, 30)))), 2)
+        cases.append((curve.tolist(), int(rng.integers(1, 6))))
+    return cases
+
+
+def _argmax_everything(val_acc, patience):
+    return int(np.argmax(val_acc))
+
+
+def _ties_count(val_acc, patience):
+    best = 0
+    for epoch in range(1, len(val_acc)):
+        if val_acc[epoch] >= val_acc[best]:
+            best = epoch
+        elif epoch - best >= patience:
+            break
+    return best
+
+
+def _one_epoch_late(val_acc, patience):
+    best = 0
+    for epoch in range(1, len(val_acc)):
+        if val_acc[epoch] > val_acc[best]:
+            best = epoch
+        elif epoch - best > patience:
+            break
+    return best
+
+
+EXERCISES["patience"] = function_exercise(
+    "Write `best_epoch_with_patience(val_acc, patience)`: `val_acc[e]` is the validation accuracy after epoch "
+    "`e` (epoch 0: before training). Early stopping watches these numbers one epoch at a time and stops "
+    "training as soon as `patience` epochs in a row have not beaten the best accuracy so far (equal is not "
+    "better). Return the epoch whose weights it keeps: the best one seen before it stopped.",
+    best_epoch_with_patience, _patience_cases,
+    mistakes=[
+        (_argmax_everything,
+         "You looked at every epoch. Early stopping ends training when patience runs out: it never sees "
+         "the epochs after that, even if one of them would have been better."),
+        (_ties_count,
+         "You counted a tie as an improvement. Only a strictly higher accuracy resets the patience (and the "
+         "first epoch with the best accuracy is the one kept)."),
+        (_one_epoch_late,
+         "Off by one epoch: you stop only after `patience + 1` epochs without improvement. With "
+         "`patience=1`, training stops at the first epoch that does not improve."),
+    ],
+    explanation="Keep the index of the best epoch so far; at each later epoch either it improves (strictly) "
+                "or, once `epoch - best >= patience`, training stops. `EarlyStoppingMonitor` keeps the same "
+                "first-best epoch with the whole run seen, which is patience equal to the number of epochs.",
+)

@@ -27,7 +27,7 @@ from matplotlib.figure import Figure
 
 from .config import seed_everything
 from .data import N_TEST_FULL, N_TRAIN_FULL, Split, fashion_mnist, shuffle_labels
-from .exercises import Exercise, multiple_choice, numeric
+from .exercises import Exercise, function_exercise, multiple_choice, numeric
 from .models import count_parameters, mlp
 from .plots import new_figure
 from .training import History, evaluate, fit
@@ -323,3 +323,42 @@ def gap_reading_exercise(table: pd.DataFrame) -> Exercise:
         explanation="That is the gap that is left with the most data in this run; compare it with the "
                     "leftmost point.",
     )
+
+
+# --------------------------------------------------------------------------- coding exercise
+
+def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
+    """The fraction of rows of ``logits`` (n, classes) whose largest entry is at the true label."""
+    return float((logits.argmax(dim=1) == labels).float().mean())
+
+
+def _accuracy_cases() -> list[tuple[torch.Tensor, torch.Tensor]]:
+    generator = torch.Generator().manual_seed(int(np.random.default_rng().integers(2**31)))
+    cases = []
+    for n in (1, 7, 50, 333):
+        logits = torch.randn(n, 10, generator=generator)
+        labels = torch.randint(0, 10, (n,), generator=generator)
+        cases.append((logits, labels))
+    logits = torch.randn(20, 10, generator=generator)
+    cases.append((logits, logits.argmax(dim=1)))              # all right
+    cases.append((logits, (logits.argmax(dim=1) + 1) % 10))   # all wrong
+    return cases
+
+
+EXERCISES["accuracy"] = function_exercise(
+    "Write `accuracy(logits, labels)`: `logits` is a tensor of shape (n, 10), one row of class scores per "
+    "image (what the model outputs), `labels` a tensor of n true classes. Return the fraction of images "
+    "(a number between 0 and 1) whose highest score is at the true class. This is the number behind every "
+    "training and test accuracy in this lesson.",
+    accuracy, _accuracy_cases,
+    mistakes=[
+        (lambda logits, labels: float((logits.argmax(dim=1) == labels).sum()),
+         "You returned a count of correct images. Accuracy is a fraction: divide by the number of images."),
+        (lambda logits, labels: float((logits.argmax(dim=1) == labels).float().mean()) * 100,
+         "You returned a percentage. Return the fraction between 0 and 1 (the notebook formats it as %)."),
+        (lambda logits, labels: float((logits.argmax(dim=1) != labels).float().mean()),
+         "You returned the error rate: the fraction of images predicted wrongly. Count the right ones."),
+    ],
+    explanation="`(logits.argmax(dim=1) == labels).float().mean()`: the predicted class is the index of the "
+                "largest score in each row (dim=1, across the classes), compared with the labels and averaged.",
+)

@@ -33,7 +33,7 @@ from torch import nn
 
 from .config import seed_everything
 from .data import Split
-from .exercises import Exercise, multiple_choice, numeric
+from .exercises import Exercise, function_exercise, multiple_choice, numeric
 from .models import mlp
 from .plots import new_figure
 from .training import History, evaluate, fit
@@ -790,3 +790,40 @@ EXERCISES: dict[str, Exercise] = {
                     "times and cannot use vectorised matrix products; a GPU widens the gap further.",
     ),
 }
+
+
+# --------------------------------------------------------------------------- coding exercise
+
+def cosine_similarity(g: torch.Tensor, full: torch.Tensor) -> float:
+    """The cosine of the angle between two gradient vectors: 1 = same direction, 0 = orthogonal, -1 = opposite."""
+    return float(g @ full / (g.norm() * full.norm()))
+
+
+def _cosine_cases() -> list[tuple[torch.Tensor, torch.Tensor]]:
+    generator = torch.Generator().manual_seed(int(np.random.default_rng().integers(2**31)))
+    cases = [(torch.randn(d, generator=generator) * 3, torch.randn(d, generator=generator)) for d in (2, 10, 7850)]
+    full = torch.randn(50, generator=generator)
+    cases += [(5 * full, full), (-0.1 * full, full),                         # parallel, opposite
+              (torch.tensor([1.0, 0.0]), torch.tensor([0.0, 2.0])),           # orthogonal
+              (full + torch.randn(50, generator=generator), full)]
+    return cases
+
+
+EXERCISES["cosine"] = function_exercise(
+    "Write `cosine_similarity(g, full)` for two gradient vectors (1-D tensors of the same length), as in "
+    "section 3: the cosine of the angle between a batch gradient `g` and the full gradient `full`.",
+    cosine_similarity, _cosine_cases,
+    mistakes=[
+        (lambda g, full: float(g @ full),
+         "You returned the dot product. It also grows with the lengths of the two vectors; divide by both "
+         "lengths so that only the angle is left."),
+        (lambda g, full: float(g @ full / full.norm() ** 2),
+         "You divided by the full gradient's squared length only: that is the size of g's projection on it, "
+         "not a cosine (it is not 1 for g = 5 x full)."),
+        (lambda g, full: abs(float(g @ full / (g.norm() * full.norm()))),
+         "You dropped the sign. A batch gradient that points away from the full gradient (cosine below 0) "
+         "would make the step go uphill: the sign matters."),
+    ],
+    explanation="`g @ full / (g.norm() * full.norm())`: the dot product of the two unit vectors. "
+                "`torch.nn.functional.cosine_similarity(g, full, dim=0)` computes the same.",
+)

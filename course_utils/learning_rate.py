@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 
 from .config import seed_everything
 from .data import Data, fashion_mnist
-from .exercises import multiple_choice, numeric
+from .exercises import function_exercise, multiple_choice, numeric
 from .models import mlp
 from .plots import new_figure
 from .schedules import SCHEDULE_NAMES, Schedule, make_schedule, standard_schedules
@@ -327,7 +327,8 @@ def default_optimizers() -> dict[str, object]:
     """Torch's optimizers with every setting left at torch's default (label -> constructor).
 
     Passed to `fit` as ``optimizer=constructor`` with ``lr=None``, so nothing is overridden
-    (AdamW keeps its default weight decay 0.01, which ``fit(optimizer="adamw")`` would set to 0).
+    (AdamW keeps torch's default weight decay 0.01, as ``fit(optimizer="adamw")`` also does
+    when ``weight_decay`` is left at ``None``).
     """
     return {
         "SGD": torch.optim.SGD,
@@ -741,3 +742,38 @@ EXERCISES = {
                     "rate is only a starting point; for plain SGD it must be tuned.",
     ),
 }
+
+
+# --------------------------------------------------------------------------- coding exercise
+
+def time_based_factor(step: int, k: float) -> float:
+    """What ``LambdaLR`` multiplies ``lr0`` by at ``step`` for time-based decay ``lr0 / (1 + k t)``."""
+    return 1.0 / (1.0 + k * step)
+
+
+def _time_based_cases() -> list[tuple[int, float]]:
+    rng = np.random.default_rng()
+    fixed = [(0, 0.01), (1, 0.01), (100, 0.01), (0, 2.0), (7, 0.5), (10_000, 1e-4)]
+    steps, ks = rng.integers(0, 5_000, size=8), rng.uniform(1e-4, 0.1, size=8)
+    return fixed + [(int(s), float(k)) for s, k in zip(steps, ks, strict=True)]
+
+
+EXERCISES["time_based_lambda"] = function_exercise(
+    "Write `time_based_factor(step, k)`, the function that `torch.optim.lr_scheduler.LambdaLR` needs for "
+    "time-based decay, `lr_t = lr0 / (1 + k t)`. LambdaLR calls it with the number of optimizer steps "
+    "taken so far (0 before the first step) and multiplies the optimizer's initial rate `lr0` by what it "
+    "returns. Then `LambdaLR(optimizer, lambda step: time_based_factor(step, k))` is the schedule.",
+    time_based_factor, _time_based_cases,
+    mistakes=[
+        (lambda step, k: 1.0 / (1.0 + k * (step + 1)),
+         "Off by one step: the first step (step 0) must use the full rate lr0, so the factor at step 0 is 1."),
+        (lambda step, k: (1.0 + k) ** -step,
+         "You divided by (1 + k) at every step: that compounds, which is exponential decay. Time-based decay "
+         "divides lr0 once, by 1 + k t, so it falls much more slowly."),
+        (lambda step, k: 1.0 - k * step,
+         "That is a linear decay, which reaches 0 and then turns negative. Time-based decay divides: "
+         "lr0 / (1 + k t)."),
+    ],
+    explanation="`1 / (1 + k * step)`: LambdaLR multiplies lr0 by it, so the rate halves after 1/k steps "
+                "and keeps falling like 1/t. `course_utils.schedules.time_based_decay(k)` builds exactly this.",
+)

@@ -21,7 +21,7 @@ from torch import nn
 
 from .config import get_device, seed_everything
 from .data import Data, Split
-from .exercises import multiple_choice, numeric
+from .exercises import function_exercise, multiple_choice, numeric
 from .lr_finder import (RAMPS, SUGGESTION_COLOURS, SUGGESTION_LABELS, RangeTestResult, lr_ramp, lr_range_test,
                         smooth_losses)
 from .models import mlp
@@ -435,7 +435,71 @@ EXERCISES = {
         hints={"a": "The test can (and should) use the batch size you will train with. Look elsewhere.",
                "b": "The stop is where the smoothed loss exceeds 4 x its best, not where it is lowest.",
                "d": "Look at the least-squares experiment: where did the test stop, compared with 2/L?"},
-        explanation="On least squares the test stopped 6 to 10 times above 2/L, the rate at which constant-rate "
+        explanation="On least squares the test stopped 9 to 11 times above 2/L, the rate at which constant-rate "
                     "training diverges. The stop is an upper bound, never a rate to train at.",
     ),
 }
+
+
+# --------------------------------------------------------------------------- coding exercise
+
+def bias_corrected_average(losses: Sequence[float], beta: float) -> list[float]:
+    """Exponential moving average of ``losses`` started at 0, divided by ``1 - beta ** t`` at step t = 1, 2, ..."""
+    average, smoothed = 0.0, []
+    for t, loss in enumerate(losses, start=1):
+        average = beta * average + (1 - beta) * loss
+        smoothed.append(average / (1 - beta ** t))
+    return smoothed
+
+
+def _smoothing_cases() -> list[tuple[list[float], float]]:
+    rng = np.random.default_rng()
+    cases = [([2.3], 0.98), ([2.3] * 20, 0.98), ([2.3, 1.0, 4.0], 0.0), ([1.0, 2.0, 3.0, 4.0], 0.5)]
+    for n, beta in ((30, 0.9), (100, 0.98), (7, 0.6)):
+        cases.append(((2.3 + rng.normal(0.0, 0.3, size=n)).tolist(), beta))
+    return cases
+
+
+def _no_correction(losses, beta):
+    average, smoothed = 0.0, []
+    for loss in losses:
+        average = beta * average + (1 - beta) * loss
+        smoothed.append(average)
+    return smoothed
+
+
+def _correction_one_step_late(losses, beta):
+    average, smoothed = 0.0, []
+    for t, loss in enumerate(losses, start=1):
+        average = beta * average + (1 - beta) * loss
+        smoothed.append(average / (1 - beta ** (t + 1)))
+    return smoothed
+
+
+def _weights_swapped(losses, beta):
+    average, smoothed = 0.0, []
+    for t, loss in enumerate(losses, start=1):
+        average = (1 - beta) * average + beta * loss
+        smoothed.append(average / (1 - beta ** t))
+    return smoothed
+
+
+EXERCISES["smoothing_code"] = function_exercise(
+    "Write `bias_corrected_average(losses, beta)`, the range test's smoothing: an exponential moving average "
+    "`average = beta * average + (1 - beta) * loss` that starts at 0, with the bias correction of section 4. "
+    "Return the list of corrected averages, one per loss.",
+    bias_corrected_average, _smoothing_cases,
+    mistakes=[
+        (_no_correction,
+         "No bias correction: your first values are far below the losses, because the average starts at 0. "
+         "Divide the average after t losses by the total weight it has received so far."),
+        (_correction_one_step_late,
+         "Off by one step in the correction: after the first loss the average holds a weight of (1 - beta) "
+         "in total, so its first corrected value must be exactly the first loss."),
+        (_weights_swapped,
+         "The weights are swapped: with beta = 0.98 the average should keep 98% of its old value and take "
+         "only 2% of the new loss."),
+    ],
+    explanation="After t losses the weights sum to 1 - beta^t, so `average / (1 - beta ** t)` is a true "
+                "weighted mean from the first step on. `course_utils.lr_finder.smooth_losses` is this loop.",
+)

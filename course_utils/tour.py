@@ -1,13 +1,16 @@
 """Lesson 00, the welcome tour: a look at the data, a first model, one slider, exercises."""
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pandas as pd
 import torch
 from matplotlib.figure import Figure
 from torch import nn
 
 from .data import CLASS_NAMES, Split, fashion_mnist
-from .exercises import Exercise, multiple_choice, numeric
+from .exercises import Exercise, function_exercise, multiple_choice, numeric
 from .plots import new_figure, show_images
 from .training import predict
 from .validation import check_choice, check_int
@@ -106,3 +109,38 @@ EXERCISES = {
                     "Lesson 07 asks what that does to speed and to accuracy.",
     ),
 }
+
+
+# --------------------------------------------------------------------------- coding exercise
+
+def updates_per_epoch(n_train: int, batch_size: int) -> int:
+    """Optimizer steps in one epoch of ``n_train`` images, keeping the last, smaller batch (``fit``'s default)."""
+    return math.ceil(n_train / batch_size)
+
+
+def _updates_cases() -> list[tuple[int, int]]:
+    rng = np.random.default_rng()
+    fixed = [(60_000, 64), (500, 64), (1_000, 10), (7, 1), (5, 5), (65, 64), (10, 3)]
+    return fixed + [(int(n), int(rng.integers(1, n + 1))) for n in rng.integers(1, 5_000, size=8)]
+
+
+EXERCISES["updates_per_epoch_code"] = function_exercise(
+    "Write `updates_per_epoch(n_train, batch_size)`: how many optimizer steps does one epoch make? "
+    "`fit` walks through the shuffled training images in batches of `batch_size` and keeps the last "
+    "batch even when it is smaller.",
+    updates_per_epoch, _updates_cases,
+    mistakes=[
+        (lambda n_train, batch_size: n_train // batch_size,
+         "You rounded down. When `batch_size` does not divide `n_train`, the images left over form one "
+         "more, smaller batch, and it is an update too."),
+        (lambda n_train, batch_size: n_train / batch_size,
+         "Your answer is a fraction for some inputs. An update uses a whole batch: count batches, "
+         "rounding the leftover images up to one more batch."),
+        (lambda n_train, batch_size: n_train // batch_size + 1,
+         "Off by one when `batch_size` divides `n_train` exactly: then there are no leftover images and "
+         "no extra batch."),
+    ],
+    explanation="An epoch makes ceil(N / B) updates: `math.ceil(n_train / batch_size)`, or "
+                "`-(-n_train // batch_size)` in integers. With `drop_last=True`, `fit` skips the short batch "
+                "and makes N // B.",
+)

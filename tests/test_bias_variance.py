@@ -114,3 +114,18 @@ def test_exercises_give_feedback():
     assert EXERCISES["irreducible"].check(0.09)
     assert not EXERCISES["irreducible"].check(0.3)
     assert EXERCISES["more_data"].check("b")
+
+
+def test_variance_term_exercise_matches_decompose_and_hints_each_mistake():
+    from course_utils.bias_variance import EXERCISES, decompose, variance_term
+
+    rng = np.random.default_rng(0)
+    predictions = rng.normal(size=(6, 9))
+    assert variance_term(predictions) == pytest.approx(decompose(predictions, np.zeros(9), 0.1).variance)
+    exercise = EXERCISES["variance_term"]
+    assert exercise.check(variance_term).correct
+    assert exercise.check(lambda p: float(p.var(axis=0).mean())).correct
+    assert "R - 1" in exercise.check(lambda p: float(p.var(axis=0, ddof=1).mean())).message
+    assert "all R x m" in exercise.check(lambda p: float(p.var())).message
+    assert "standard deviations" in exercise.check(lambda p: float(p.std(axis=0).mean())).message
+    assert "across the test inputs" in exercise.check(lambda p: float(p.var(axis=1).mean())).message

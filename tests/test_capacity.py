@@ -98,3 +98,31 @@ def test_exercises_give_feedback():
     assert EXERCISES["diagnose"].check("c") and not EXERCISES["diagnose"].check("a")
     assert EXERCISES["noise_ceiling"].check(60) and not EXERCISES["noise_ceiling"].check(40)
     assert EXERCISES["learned_first"].check("B") and not EXERCISES["learned_first"].check("c")
+
+
+def test_patience_exercise_accepts_the_reference_and_hints_each_mistake():
+    import numpy as np
+
+    from course_utils.capacity import EXERCISES, best_epoch_with_patience
+
+    assert best_epoch_with_patience([0.1, 0.6, 0.5, 0.4, 0.9], 2) == 1
+    assert best_epoch_with_patience([0.1, 0.6, 0.5, 0.4, 0.9], 3) == 4
+    assert best_epoch_with_patience([0.5, 0.5, 0.5, 0.9], 2) == 0
+    exercise = EXERCISES["patience"]
+    assert exercise.check(best_epoch_with_patience).correct
+    assert "every epoch" in exercise.check(lambda val_acc, patience: int(np.argmax(val_acc))).message
+
+    def rule(strict: bool, late: int):
+        def best_epoch(val_acc, patience):
+            best = 0
+            for epoch in range(1, len(val_acc)):
+                if val_acc[epoch] > val_acc[best] or (not strict and val_acc[epoch] == val_acc[best]):
+                    best = epoch
+                elif epoch - best >= patience + late:
+                    break
+            return best
+        return best_epoch
+
+    assert exercise.check(rule(strict=True, late=0)).correct
+    assert "tie" in exercise.check(rule(strict=False, late=0)).message
+    assert "Off by one" in exercise.check(rule(strict=True, late=1)).message

@@ -118,3 +118,18 @@ def test_gap_reading_exercise_uses_the_learners_run():
     exercise = gap_reading_exercise(table)
     assert exercise.check(gap_points + 1.0)
     assert not exercise.check(gap_points + 5.0)
+
+
+def test_accuracy_exercise_accepts_the_reference_and_hints_each_mistake():
+    from course_utils.generalization import EXERCISES, accuracy
+
+    exercise = EXERCISES["accuracy"]
+    logits = torch.tensor([[0.0, 1.0], [2.0, 1.0], [0.0, 3.0]])
+    assert accuracy(logits, torch.tensor([1, 0, 0])) == pytest.approx(2 / 3)
+    assert exercise.check(accuracy).correct
+    assert exercise.check(lambda logits, labels: (logits.argmax(1) == labels).double().mean().item()).correct
+    assert "count" in exercise.check(lambda logits, labels: float((logits.argmax(1) == labels).sum())).message
+    assert "percentage" in exercise.check(
+        lambda logits, labels: 100 * float((logits.argmax(1) == labels).float().mean())).message
+    assert "error rate" in exercise.check(
+        lambda logits, labels: float((logits.argmax(1) != labels).float().mean())).message

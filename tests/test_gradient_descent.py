@@ -174,3 +174,17 @@ def test_exercises_give_feedback():
     assert not EXERCISES["noise_vs_batch"].check(16)
     assert EXERCISES["without_replacement"].check("b")
     assert EXERCISES["why_b1_slow"].check("B")
+
+
+def test_cosine_exercise_accepts_the_reference_and_hints_each_mistake():
+    import torch
+
+    from course_utils.gradient_descent import EXERCISES, cosine_similarity
+
+    assert cosine_similarity(torch.tensor([1.0, 0.0]), torch.tensor([3.0, 0.0])) == pytest.approx(1.0)
+    exercise = EXERCISES["cosine"]
+    assert exercise.check(cosine_similarity).correct
+    assert exercise.check(lambda g, full: torch.nn.functional.cosine_similarity(g, full, dim=0)).correct
+    assert "dot product" in exercise.check(lambda g, full: float(g @ full)).message
+    assert "projection" in exercise.check(lambda g, full: float(g @ full / full.norm() ** 2)).message
+    assert "sign" in exercise.check(lambda g, full: abs(float(g @ full / (g.norm() * full.norm())))).message

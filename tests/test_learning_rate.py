@@ -157,3 +157,26 @@ def test_exercises_give_feedback(name, right, wrong):
     feedback = exercise.check(wrong)
     assert not feedback.correct and str(right).lower() not in feedback.message.lower().split()
     assert "No answer yet" in exercise.check(...).message
+
+
+def test_time_based_lambda_exercise_matches_the_schedule_and_hints_each_mistake():
+    import torch
+
+    from course_utils.learning_rate import EXERCISES, time_based_factor
+    from course_utils.schedules import lr_sequence, time_based_decay
+
+    expected = lr_sequence(time_based_decay(0.05), 30, lr0=0.2)
+    assert np.allclose([0.2 * time_based_factor(t, 0.05) for t in range(30)], expected)
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.2)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: time_based_factor(step, 0.05))
+    rates = []
+    for _ in range(30):
+        rates.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    assert np.allclose(rates, expected)
+    exercise = EXERCISES["time_based_lambda"]
+    assert exercise.check(time_based_factor).correct
+    assert "Off by one" in exercise.check(lambda step, k: 1 / (1 + k * (step + 1))).message
+    assert "exponential" in exercise.check(lambda step, k: (1 + k) ** -step).message
+    assert "linear" in exercise.check(lambda step, k: 1 - k * step).message

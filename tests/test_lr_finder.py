@@ -277,3 +277,33 @@ def test_exercises_give_feedback():
     assert exercises["divergence_lr"].check(0.4) and not exercises["divergence_lr"].check(0.8)
     assert exercises["bias_correction"].check("b") and not exercises["bias_correction"].check("a")
     assert exercises["stop_rate"].check("c") and not exercises["stop_rate"].check("d")
+
+
+def test_smoothing_exercise_matches_smooth_losses_and_hints_each_mistake():
+    from course_utils.lr_finder import smooth_losses
+    from course_utils.lr_finder_lesson import EXERCISES, bias_corrected_average
+
+    losses = list(np.random.default_rng(0).normal(2.3, 0.3, size=40))
+    assert np.allclose(bias_corrected_average(losses, 0.9), smooth_losses(losses, 0.9))
+    exercise = EXERCISES["smoothing_code"]
+    assert exercise.check(bias_corrected_average).correct
+    assert exercise.check(lambda losses, beta: smooth_losses(losses, beta)).correct
+    assert "No bias correction" in exercise.check(
+        lambda losses, beta: smooth_losses(losses, beta, bias_correction=False)).message
+
+    def late(losses, beta):
+        average, out = 0.0, []
+        for t, loss in enumerate(losses, start=1):
+            average = beta * average + (1 - beta) * loss
+            out.append(average / (1 - beta ** (t + 1)))
+        return out
+
+    def swapped(losses, beta):
+        average, out = 0.0, []
+        for t, loss in enumerate(losses, start=1):
+            average = (1 - beta) * average + beta * loss
+            out.append(average / (1 - beta ** t))
+        return out
+
+    assert "Off by one" in exercise.check(late).message
+    assert "swapped" in exercise.check(swapped).message
