@@ -11,8 +11,8 @@ that ``make claims`` can report the tightest case over many seeds.
 
 The harness: ``python -m course_utils.claims --lessons 07 --seeds 20 --profiles smoke laptop``
 imports ``course_utils.lessonNN.claims`` and calls its ``run(seed, profile)``, which
-returns the lesson's claims for one seed; it writes the pass rates and smallest margins
-to ``claims/README.md``.
+returns the lesson's claims for one seed; it writes every run and a summary (pass rate and
+smallest margin per claim and profile) as CSV files to ``claims/``.
 """
 from __future__ import annotations
 
