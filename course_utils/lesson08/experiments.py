@@ -201,7 +201,7 @@ def constant_gradient_steps(make: Callable[[list[torch.Tensor]], torch.optim.Opt
     ``lr / (1 - beta)``, Adam stays at ``lr``.
     """
     check_int("n_steps", n_steps, 1)
-    x = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    x = torch.zeros(1, dtype=torch.float64, requires_grad=True)  # one float64 scalar on the CPU
     optimizer = make([x])
     steps = []
     for _ in range(n_steps):

@@ -39,11 +39,12 @@ def tiny_problem(seed: int = 0) -> tuple[nn.Module, torch.Tensor, torch.Tensor]:
     """A tanh MLP (6 -> 5 -> 3) in float64 and 32 random labelled inputs, all from ``seed``."""
     generator = torch.Generator().manual_seed(seed)
     n_in, n_hidden, n_out = TINY_SHAPE
+    # float64 on the CPU (no device anywhere here): identities to 1e-10 need it, and MPS has no float64
     model = nn.Sequential(nn.Linear(n_in, n_hidden), nn.Tanh(), nn.Linear(n_hidden, n_out)).double()
     with torch.no_grad():
         for p in model.parameters():
-            p.copy_(torch.randn(p.shape, generator=generator, dtype=torch.float64) * 0.5)
-    x = torch.randn(TINY_SAMPLES, n_in, generator=generator, dtype=torch.float64)
+            p.copy_(torch.randn(p.shape, generator=generator, dtype=torch.float64) * 0.5)  # on the CPU
+    x = torch.randn(TINY_SAMPLES, n_in, generator=generator, dtype=torch.float64)  # CPU, like the model
     y = torch.randint(0, n_out, (TINY_SAMPLES,), generator=generator)
     return model, x, y
 
