@@ -7,7 +7,7 @@ STAMP := $(VENV)/.course-installed
 # Tests run the notebooks in the quick profile unless told otherwise.
 COURSE_PROFILE ?= smoke
 
-.PHONY: setup lab test test-profiles ci claims benchmark clean
+.PHONY: setup lab test test-profiles ci claims benchmark clean present html
 
 setup: $(STAMP)
 
@@ -25,9 +25,9 @@ lab: setup
 
 NBVAL := --nbval-lax --nbval-cell-timeout=600 -p no:cacheprovider
 
-# Unit tests, every notebook in the quick profile, the browser test.
+# Unit tests, every notebook and every dashboard in the quick profile, the browser tests.
 test: setup
-	COURSE_PROFILE=$(COURSE_PROFILE) $(BIN)/python -m pytest tests notebooks $(NBVAL)
+	COURSE_PROFILE=$(COURSE_PROFILE) $(BIN)/python -m pytest tests notebooks dashboards $(NBVAL)
 
 # Every notebook in the two profiles learners get: laptop (no GPU) and gpu, the gpu sizes
 # run on the CPU so that a machine without a GPU checks every budget and code path.
@@ -51,6 +51,19 @@ benchmark: setup
 
 clean:
 	rm -rf $(VENV)
+
+# Classroom. A lesson's dashboard (Voila: code hidden, sliders live, talk-size figures), or the index
+# of all of them without LESSON; on 127.0.0.1 with a fresh token (both printed). PRESENT_ARGS passes
+# options, e.g. PRESENT_ARGS="--ip 0.0.0.0 --port 8900"; COURSE_TALK=0 for notebook-size figures.
+LESSON ?=
+PRESENT_ARGS ?=
+present: setup
+	$(BIN)/python -m course_utils.classroom present $(LESSON) $(PRESENT_ARGS)
+
+# Every lesson executed (laptop profile unless HTML_PROFILE says otherwise) and rendered to site/.
+HTML_PROFILE ?= laptop
+html: setup
+	COURSE_PROFILE=$(HTML_PROFILE) $(BIN)/python -m course_utils.site --out site
 
 # Lesson 10, the instructor's side of a class search on one machine: a throwaway PostgreSQL server
 # (needs `apt-get install postgresql`), the study and optuna-dashboard on http://127.0.0.1:8080,

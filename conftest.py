@@ -14,7 +14,8 @@ _NOTEBOOK_SECONDS: dict[str, float] = defaultdict(float)
 def pytest_runtest_logreport(report) -> None:
     path = report.nodeid.split("::")[0]
     if path.endswith(".ipynb"):
-        _NOTEBOOK_SECONDS[os.path.basename(path)] += report.duration
+        # folder/name: a lesson and its dashboard share a name
+        _NOTEBOOK_SECONDS[os.path.join(os.path.basename(os.path.dirname(path)), os.path.basename(path))] += report.duration
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
@@ -24,5 +25,7 @@ def pytest_terminal_summary(terminalreporter) -> None:
     device = os.environ.get("COURSE_DEVICE", "auto")
     terminalreporter.write_sep("-", f"notebook run times, profile {profile}, device {device}")
     for name, seconds in sorted(_NOTEBOOK_SECONDS.items()):
-        terminalreporter.write_line(f"{name:45s} {seconds:7.1f} s")
-    terminalreporter.write_line(f"{'all notebooks':45s} {sum(_NOTEBOOK_SECONDS.values()):7.1f} s")
+        terminalreporter.write_line(f"{name:55s} {seconds:7.1f} s")
+    for folder in sorted({name.split(os.sep)[0] for name in _NOTEBOOK_SECONDS}):
+        total = sum(seconds for name, seconds in _NOTEBOOK_SECONDS.items() if name.split(os.sep)[0] == folder)
+        terminalreporter.write_line(f"{'all of ' + folder + '/':55s} {total:7.1f} s")

@@ -20,6 +20,12 @@ jupyter/nbconvert#2029). A `Panel` therefore shows its figure as the cell's own 
 with a display id, and a redraw replaces that output in place (``update_display``): no
 output is ever captured while a cell executes. Its Output widget only collects what a
 redraw started from the browser prints (progress bars, live plots).
+
+Dashboards (Voila, `course_utils.classroom`) are the exception: Voila shows a cell's
+outputs as they were when the cell ran, so a redraw there must land in a widget.
+`use_output_widget()` switches every panel to it: the figure is put into the panel's
+Output widget as widget state (``Output.append_display_data``), which again captures
+nothing while a cell executes.
 """
 from __future__ import annotations
 
@@ -32,6 +38,18 @@ import ipywidgets as widgets
 from ipywidgets import fixed  # noqa: F401 - re-exported: bind an argument that should not be a control
 
 _TRACK_WIDTH = "300px"  # the slider track (or drop-down) itself, after the label
+_IN_OUTPUT_WIDGET = False  # see `use_output_widget`
+
+
+def use_output_widget(on: bool = True) -> None:
+    """Show every panel's figure inside its Output widget (dashboards) instead of as a cell output.
+
+    Voila renders a cell's outputs once; only widgets change afterwards. A lesson in
+    JupyterLab keeps the default (``on=False``), whose figures also survive in saved and
+    rendered notebooks.
+    """
+    global _IN_OUTPUT_WIDGET
+    _IN_OUTPUT_WIDGET = bool(on)
 
 
 class PanelMessage:
@@ -68,6 +86,7 @@ class Panel(widgets.interactive):
         self.message = ""
         self._display_id = f"panel-{uuid.uuid4().hex}"
         self._displayed = False
+        self._in_output_widget = _IN_OUTPUT_WIDGET
         self._constructing = True
         super().__init__(function, {**options, "auto_display": True}, **controls)
         self._constructing = False
@@ -105,7 +124,9 @@ class Panel(widgets.interactive):
                     self._call()
             else:  # a cell is executing (or no kernel): never capture, see the module docstring
                 self._call()
-            if self._displayed:
+            if self._in_output_widget:
+                self._show_in_output_widget(keep_printed=_in_widget_callback())
+            elif self._displayed:
                 from IPython.display import update_display
 
                 update_display(self.shown(), display_id=self._display_id)
@@ -118,8 +139,17 @@ class Panel(widgets.interactive):
         from IPython.display import display
 
         display(self._repr_mimebundle_(), raw=True)
-        display(self.shown(), display_id=self._display_id)
+        if self._in_output_widget:
+            self._show_in_output_widget(keep_printed=False)
+        else:
+            display(self.shown(), display_id=self._display_id)
         self._displayed = True
+
+    def _show_in_output_widget(self, keep_printed: bool) -> None:
+        """Put the figure (or message) into the Output widget as state: nothing is captured."""
+        if not keep_printed:  # what a redraw from the browser printed stays above the figure
+            self.out.outputs = ()
+        self.out.append_display_data(_as_image(self.shown()))
 
     def __repr__(self) -> str:
         return f"Panel({getattr(self.f, '__name__', 'function')}, controls={[w._kwarg for w in self.controls]})"
@@ -128,6 +158,21 @@ class Panel(widgets.interactive):
     def controls(self) -> list[widgets.ValueWidget]:
         """The controls a learner sees (values bound with ``fixed`` are not controls)."""
         return [widget for widget in self.kwargs_widgets if isinstance(widget, widgets.DOMWidget)]
+
+
+def _as_image(shown):
+    """A matplotlib figure as a PNG image (what the inline backend would show); anything else as it is."""
+    from matplotlib.figure import Figure
+
+    if not isinstance(shown, Figure):
+        return shown
+    import io
+
+    from IPython.display import Image
+
+    buffer = io.BytesIO()
+    shown.savefig(buffer, format="png", bbox_inches="tight")
+    return Image(data=buffer.getvalue(), format="png")
 
 
 def _in_widget_callback() -> bool:
