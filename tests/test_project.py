@@ -1,6 +1,8 @@
 """Project hygiene: requirements in step, notebooks clean, CI calls the README's command."""
 import json
 import re
+
+import pytest
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,3 +53,23 @@ def test_ci_runs_the_readme_test_command():
     assert "make test" in readme and "make ci" in readme
     assert re.search(r"^\s*make ci\b", ci, re.MULTILINE), ".ci/run must run the README's CI command"
     assert re.search(r"^ci: test test-profiles\b", makefile, re.MULTILINE), "make ci must include make test"
+
+
+def test_every_lesson_starts_with_the_colab_cell_which_does_nothing_elsewhere(monkeypatch, tmp_path):
+    import sys
+    import types
+
+    from course_utils.colab import COLAB_CELL
+
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        cells = json.loads(path.read_text())["cells"]
+        assert "".join(cells[1]["source"]) == COLAB_CELL, f"{path.name}: run python -m course_utils.colab"
+    monkeypatch.chdir(tmp_path)
+    exec(COLAB_CELL, {})  # not in Colab: nothing happens
+    assert Path.cwd() == tmp_path
+    # In Colab without the course's address, the learner is told what to set.
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    monkeypatch.delenv("COURSE_REPO", raising=False)
+    if not Path("/content/course").exists():
+        with pytest.raises(RuntimeError, match="set COURSE_REPO"):
+            exec(COLAB_CELL, {})
