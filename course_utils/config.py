@@ -12,8 +12,10 @@ hard-codes epochs or subset sizes. Three profiles:
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
 from types import SimpleNamespace
 
@@ -271,6 +273,47 @@ def synchronize(device: torch.device | str | None = None) -> None:
         torch.cuda.synchronize(device)
     elif device.type == "mps":
         torch.mps.synchronize()
+
+
+@contextlib.contextmanager
+def cpu_threads(threads: int | None) -> Iterator[None]:
+    """Run the block with ``threads`` CPU threads for PyTorch (``None``: leave the setting alone).
+
+    The lesson times tiny models. Splitting a small matrix product across threads saves
+    little, and when other programs keep the cores busy, threads that wait for each other
+    can make a batched update many times slower than it should be. One thread keeps the
+    timings about the model, not about the neighbours. The previous setting is restored.
+    """
+    if threads is None:
+        yield
+        return
+    previous = torch.get_num_threads()
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"threads must be a whole number >= 1 or None (got {threads!r})")
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def slider_threads() -> int:
+    """CPU threads for one slider redraw: every core but one, at most 4 (``COURSE_SLIDER_THREADS`` overrides).
+
+    PyTorch's default, one thread per core, lets a redraw's threads wait for each other
+    whenever another program (a screen share, a browser) holds a core; on 2 cores that made
+    a slider that trains live 3x slower with one core busy and over 100x slower with both
+    (benchmarks/benchmark_sliders.py measures it side by side). Leaving one core to the rest
+    of the machine keeps a redraw near its idle time; the tiny models of the sliders gain
+    little beyond 4 threads.
+    """
+    forced = os.environ.get("COURSE_SLIDER_THREADS", "").strip()
+    if forced:
+        if not forced.isdigit() or int(forced) < 1:
+            raise ValueError(f"COURSE_SLIDER_THREADS must be a whole number >= 1 (got {forced!r})")
+        return int(forced)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cores - 1, 4))
 
 
 def seed_everything(seed: int) -> None:

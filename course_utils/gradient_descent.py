@@ -19,7 +19,6 @@ Training goes through `course_utils.training.fit`; only the gradient statistics 
 """
 from __future__ import annotations
 
-import contextlib
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ import torch
 from matplotlib.figure import Figure
 from torch import nn
 
-from .config import seed_everything
+from .config import cpu_threads, seed_everything
 from .data import Split
 from .exercises import Exercise, function_exercise, multiple_choice, numeric
 from .models import mlp
@@ -42,26 +41,6 @@ from .widgets import fixed, int_slider, log_slider, slider_panel, slider_text
 
 DIVERGENCE_FACTOR = 10.0  # a run whose full training loss exceeds 10x its start has diverged
 VARIANT_COLOURS = {"full batch": "#D55E00", "mini-batch": "#009E73", "stochastic": "#0072B2"}
-
-
-@contextlib.contextmanager
-def cpu_threads(threads: int | None) -> Iterator[None]:
-    """Run the block with ``threads`` CPU threads for PyTorch (``None``: leave the setting alone).
-
-    The lesson times tiny models. Splitting a small matrix product across threads saves
-    little, and when other programs keep the cores busy, threads that wait for each other
-    can make a batched update many times slower than it should be. One thread keeps the
-    timings about the model, not about the neighbours. The previous setting is restored.
-    """
-    if threads is None:
-        yield
-        return
-    previous = torch.get_num_threads()
-    torch.set_num_threads(check_int("threads", threads, 1))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 # --------------------------------------------------------------------------------------

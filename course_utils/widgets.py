@@ -37,6 +37,8 @@ from collections.abc import Callable, Mapping
 import ipywidgets as widgets
 from ipywidgets import fixed  # noqa: F401 - re-exported: bind an argument that should not be a control
 
+from .config import cpu_threads, slider_threads
+
 _TRACK_WIDTH = "300px"  # the slider track (or drop-down) itself, after the label
 _IN_OUTPUT_WIDGET = False  # see `use_output_widget`
 
@@ -98,7 +100,8 @@ class Panel(widgets.interactive):
         """Call the function with the controls' values; a raised error becomes ``message``."""
         self.kwargs = {widget._kwarg: widget.get_interact_value() for widget in self.kwargs_widgets}
         try:
-            self.result, self.message = self.f(**self.kwargs), ""
+            with cpu_threads(slider_threads()):  # responsive beside a busy core: see `slider_threads`
+                self.result, self.message = self.f(**self.kwargs), ""
         except Exception as error:  # noqa: BLE001 - any error becomes one readable line, not a traceback
             self.result, self.message = None, _one_line(error)
 

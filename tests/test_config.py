@@ -54,3 +54,32 @@ def test_environment_report_names_versions_and_device():
     assert report["torch"] == torch.__version__
     assert report["device"] in ("cpu", "cuda", "mps")
     assert report["profile"] in config.PROFILE_NAMES
+
+
+def test_slider_threads_leave_a_core_free_and_can_be_set(monkeypatch):
+    import os
+
+    from course_utils.config import slider_threads
+
+    monkeypatch.delenv("COURSE_SLIDER_THREADS", raising=False)
+    cores = len(os.sched_getaffinity(0))
+    assert slider_threads() == max(1, min(cores - 1, 4))
+    monkeypatch.setenv("COURSE_SLIDER_THREADS", "3")
+    assert slider_threads() == 3
+    monkeypatch.setenv("COURSE_SLIDER_THREADS", "0")
+    with pytest.raises(ValueError, match="COURSE_SLIDER_THREADS must be a whole number >= 1"):
+        slider_threads()
+
+
+def test_cpu_threads_sets_and_restores_the_thread_count():
+    import torch
+
+    from course_utils.config import cpu_threads
+
+    before = torch.get_num_threads()
+    with cpu_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    with pytest.raises(ValueError, match="threads must be a whole number >= 1"):
+        with cpu_threads(0):
+            pass

@@ -16,7 +16,8 @@ from torch import nn
 
 from ..config import get_device, seed_everything
 from ..data import Split
-from ..gradient_descent import VariantRun, cpu_threads, train_variant
+from ..config import cpu_threads
+from ..gradient_descent import VariantRun, train_variant
 from ..models import mlp
 from ..schedules import Schedule, linear_warmup, step_decay
 from ..training import History, evaluate, fit

@@ -24,7 +24,8 @@ import torch
 from torch import nn
 
 from ..data import Split
-from ..gradient_descent import cpu_threads, flat_gradient, per_sample_gradient_variance
+from ..config import cpu_threads
+from ..gradient_descent import flat_gradient, per_sample_gradient_variance
 from ..training import evaluate, fit
 from ..validation import check_int, check_positive
 from .experiments import check_batch_size, new_model

@@ -13,7 +13,7 @@ from torch import nn
 
 from ..config import synchronize
 from ..data import Split
-from ..gradient_descent import cpu_threads
+from ..config import cpu_threads
 from ..training import fit
 from ..validation import check_int, check_positive
 from .experiments import check_batch_size, new_model
