@@ -250,7 +250,7 @@ def claim_gap_closes(gap: pd.DataFrame, points: float = 0.06) -> Claim:
     closed = 1 - remaining / max(acc["small"] - acc["large, equal epochs"], 1e-9)
     return Claim("gap_closes",
                  "Scaling the rate and training the large batch for as many updates as the small one closes the gap: "
-                 f"its test accuracy ends no more than {100 * points:g} point below the small batch's.",
+                 f"its test accuracy ends no more than {100 * points:g} points below the small batch's.",
                  f"remaining gap <= {100 * points:g} points",
                  f"remaining gap {100 * remaining:.1f} points ({closed:.0%} of the equal-epochs gap closed)",
                  points - remaining)

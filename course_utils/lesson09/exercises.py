@@ -109,7 +109,7 @@ EXERCISES = {
         correct="a",
         hints={"b": "In Adam + L2 the decay term wd * w is divided by sqrt(v_hat) like the gradient. Is dividing "
                     "by a small number a small or a large step?",
-               "c": "Look at the check in section 1: AdamW and Adam + L2 ended far apart.",
+               "c": "Look at the check in section 2: AdamW and Adam + L2 ended far apart.",
                "d": "torch decays every parameter it is given, biases included, unless you put them in a "
                     "parameter group with weight_decay=0 (see `sgd_no_bias_decay`)."},
         explanation="Adam + L2 divides the decay by sqrt(v_hat): weights with a history of large gradients, often "
