@@ -55,7 +55,7 @@ def course_run(model, train, seed):
     optimizer = torch.optim.SGD(model.parameters(), lr=START_LR)
     began = time.perf_counter()
     result = lr_range_test(model, train, optimizer=optimizer, start_lr=START_LR, end_lr=END_LR, steps=STEPS,
-                           batch_size=BATCH, smoothing=BETA, diverge_factor=DIVERGE, seed=seed, progress=False)
+                           batch_size=BATCH, smoothing=BETA, divergence_factor=DIVERGE, seed=seed, progress=False)
     return time.perf_counter() - began, result
 
 

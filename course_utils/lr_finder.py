@@ -10,7 +10,7 @@ step, and reads a good learning rate off the curve. Five pieces:
 2. **Smoothing** (`smooth_losses`): an exponential moving average of the mini-batch losses
    with bias correction, so the first values are not pulled towards zero.
 3. **Stopping rule**: the test stops as soon as the smoothed loss exceeds
-   ``diverge_factor`` times the best smoothed loss so far, or stops being finite.
+   ``divergence_factor`` times the best smoothed loss so far, or stops being finite.
 4. **Restore**: the model's parameters and buffers, its train/eval mode and the
    optimizer's state are put back afterwards, bit for bit; always, also when the test
    stops early, fails, or is interrupted.
@@ -25,7 +25,7 @@ step, and reads a good learning rate off the curve. Five pieces:
 is evaluated on a fixed validation subset, and the stopping rule and the suggestions use
 the validation loss instead of the training loss.
 
-Lesson 06's experiments, plots, slider and exercises are in `course_utils.lr_finder_lesson`.
+Figures of a result: `course_utils.lr_finder_plots`. Lesson 06 itself: `course_utils.lesson06`.
 """
 from __future__ import annotations
 
@@ -42,20 +42,16 @@ from matplotlib.figure import Figure
 from torch import nn
 from tqdm.auto import tqdm
 
+from . import lr_finder_plots
 from .data import Data, Split
-from .plots import new_figure
-from .training import _as_split, _default_loss, evaluate, finish_bar, make_optimizer, show_progress_default
+from .lr_finder_plots import SUGGESTION_COLOURS, SUGGESTION_LABELS  # noqa: F401 (importable from here too)
+from .optimizers import build_optimizer
+from .progress import finish_bar, show_progress_default
+from .training import as_split, default_loss, evaluate, train_step
 from .validation import check_choice, check_fraction, check_int, check_positive
 
 RAMPS = ("exponential", "linear")
 MODES = ("train", "val")
-SUGGESTION_LABELS = {
-    "steepest": "steepest descent",
-    "valley": "valley",
-    "min/10": "minimum / 10",
-}
-# One colour per suggestion, in every figure of the lesson: no other curve uses these three.
-SUGGESTION_COLOURS = {"steepest": "C2", "valley": "C3", "min/10": "C4"}
 
 
 # --------------------------------------------------------------------------------------
@@ -75,21 +71,33 @@ def lr_ramp(start_lr: float = 1e-7, end_lr: float = 10.0, steps: int = 100, ramp
     return np.linspace(start_lr, end_lr, steps)
 
 
-def smooth_losses(losses: Sequence[float], beta: float = 0.98, *, bias_correction: bool = True) -> np.ndarray:
-    """Exponential moving average of ``losses``, optionally with bias correction.
+class MovingAverage:
+    """Exponential moving average, one value at a time, optionally with bias correction.
 
     ``average_t = beta * average_{t-1} + (1 - beta) * loss_t`` starting from 0, and the
     bias-corrected value is ``average_t / (1 - beta ** t)`` (t = 1, 2, ...): the starting
     zero would otherwise drag the first values down (Adam uses the same correction).
+    """
+
+    def __init__(self, beta: float = 0.98, *, bias_correction: bool = True) -> None:
+        self.beta = check_fraction("beta", beta, include_one=False)
+        self.bias_correction = bias_correction
+        self.average, self.t = 0.0, 0
+
+    def update(self, loss: float) -> float:
+        """Add ``loss`` (step t) and return the smoothed value at step t."""
+        self.t += 1
+        self.average = self.beta * self.average + (1 - self.beta) * float(loss)
+        return self.average / (1 - self.beta ** self.t) if self.bias_correction else self.average
+
+
+def smooth_losses(losses: Sequence[float], beta: float = 0.98, *, bias_correction: bool = True) -> np.ndarray:
+    """`MovingAverage` of ``losses`` (the range test's smoothing, applied to a whole curve).
+
     ``beta = 0`` returns the losses unchanged.
     """
-    beta = check_fraction("beta", beta, include_one=False)
-    smoothed = np.empty(len(losses))
-    average = 0.0
-    for t, loss in enumerate(losses, start=1):
-        average = beta * average + (1 - beta) * float(loss)
-        smoothed[t - 1] = average / (1 - beta ** t) if bias_correction else average
-    return smoothed
+    average = MovingAverage(beta, bias_correction=bias_correction)
+    return np.array([average.update(loss) for loss in losses], dtype=float)
 
 
 def _trimmed(lrs, losses, skip_start: int, skip_end: int) -> tuple[np.ndarray, np.ndarray, int]:
@@ -173,7 +181,7 @@ class RangeTestResult:
     ``mode="val"`` also ``val_loss``, ``val_acc`` (after the update, on the fixed validation
     subset) and ``smoothed_val_loss``. ``monitor`` names the column the stopping rule and
     the suggestions used. ``stop_reason`` is ``"completed"``, ``"diverged"`` (smoothed
-    loss above ``diverge_factor`` x best), ``"non-finite"`` or ``"interrupted"``.
+    loss above ``divergence_factor`` x best), ``"non-finite"`` or ``"interrupted"``.
     """
 
     curve: pd.DataFrame
@@ -212,75 +220,16 @@ class RangeTestResult:
                 f"suggestions: {shown})")
 
     def plot(self, *, title: str = "") -> Figure:
-        """Loss against learning rate (log scale) with the suggestions marked.
-
-        Training mode: raw mini-batch loss (faint) and smoothed loss. Validation mode: a
-        second panel shows the validation accuracy, as the article describes.
-        """
-        val_mode = self.monitor == "smoothed_val_loss"
-        fig, axes = new_figure(ncols=2 if val_mode else 1, width=6.0 if val_mode else 7.0, height=4.0)
-        self.draw_losses(axes[0] if val_mode else axes)
-        if val_mode:
-            self.draw_val_accuracy(axes[1])
-        if title:
-            fig.suptitle(title)
-        return fig
+        """Loss against learning rate with the suggestions marked (see `lr_finder_plots.plot_range_test`)."""
+        return lr_finder_plots.plot_range_test(self, title=title)
 
     def draw_losses(self, ax) -> None:
         """The loss curves, the suggestions and the stop, on the matplotlib axes ``ax``."""
-        curve, val_mode = self.curve, self.monitor == "smoothed_val_loss"
-        if val_mode:  # the watched curve in full, the training loss only as a faint reference
-            ax.plot(curve["lr"], curve["smoothed_loss"], color="C0", alpha=0.5, linestyle="--",
-                    label="training loss (smoothed)")
-            ax.plot(curve["lr"], curve["val_loss"], color="C1", alpha=0.35, linewidth=0.8, label="validation loss")
-            ax.plot(curve["lr"], curve["smoothed_val_loss"], color="C1", label="validation loss (smoothed)")
-        else:
-            ax.plot(curve["lr"], curve["loss"], color="C0", alpha=0.3, linewidth=0.8,
-                    label="training loss (mini-batch)")
-            ax.plot(curve["lr"], curve["smoothed_loss"], color="C0", label="training loss (smoothed)")
-        markers = {name: (shape, SUGGESTION_COLOURS[name]) for name, shape in
-                   (("steepest", "v"), ("valley", "o"), ("min/10", "s"))}
-        for name, lr in self.suggestions.items():
-            if math.isfinite(lr):
-                marker, colour = markers[name]
-                ax.axvline(lr, color=colour, linestyle="--", linewidth=1)
-                ax.plot([lr], [np.interp(np.log(lr), np.log(curve["lr"]), curve[self.monitor])], marker,
-                        color=colour, markersize=8, label=f"{SUGGESTION_LABELS[name]}: {lr:.2g}")
-        if self.stop_reason in ("diverged", "non-finite"):
-            ax.axvline(self.stop_lr, color="black", linestyle=":", linewidth=1.2,
-                       label=f"stopped ({self.stop_reason}) at {self.stop_lr:.2g}")
-        ax.set_xscale("log")
-        ax.set_ylim(*self._loss_limits())
-        monitored = "validation" if val_mode else "training"
-        ax.set(xlabel="learning rate (log scale)", ylabel=f"loss ({self.settings.get('loss', 'as given')})",
-               title=f"Range test on the {monitored} loss")
-        ax.legend(fontsize="small", loc="upper left")
+        lr_finder_plots.draw_losses(ax, self)
 
     def draw_val_accuracy(self, ax) -> None:
         """Validation accuracy against the learning rate (``mode="val"`` only)."""
-        ax.plot(self.curve["lr"], 100 * self.curve["val_acc"], color="C1", label="validation accuracy")
-        for name, lr in self.suggestions.items():
-            if math.isfinite(lr):
-                ax.axvline(lr, color=SUGGESTION_COLOURS[name], linestyle="--",
-                           linewidth=1, label=SUGGESTION_LABELS[name])
-        ax.set_xscale("log")
-        ax.set(xlabel="learning rate (log scale)", ylabel="validation accuracy (%)",
-               title="Validation accuracy during the test")
-        ax.legend(fontsize="small", loc="upper left")
-
-    def _loss_limits(self) -> tuple[float, float]:
-        """Y limits that show the descent and the start of the blow-up, not its tail."""
-        columns = ["smoothed_loss"] + (["smoothed_val_loss"] if "smoothed_val_loss" in self.curve else [])
-        values = self.curve[columns].to_numpy(dtype=float)
-        values = values[np.isfinite(values)]
-        if not len(values):
-            return 0.0, 1.0
-        raw = self.curve["loss"].to_numpy(dtype=float)
-        low = min(values.min(), np.nanmin(np.where(np.isfinite(raw), raw, np.nan)))
-        first = self.curve[columns].iloc[0].max()
-        high = min(values.max(), max(first, low) * 1.6, self.settings.get("diverge_factor", 4) * self.best_loss * 1.05)
-        high = max(high, low * 1.1 + 1e-12)
-        return low - 0.08 * (high - low), high + 0.05 * (high - low)
+        lr_finder_plots.draw_val_accuracy(ax, self)
 
 
 # --------------------------------------------------------------------------------------
@@ -293,7 +242,7 @@ def lr_range_test(
     *,
     optimizer: str | torch.optim.Optimizer | Callable = "sgd",
     momentum: float = 0.0,
-    weight_decay: float = 0.0,
+    weight_decay: float | None = None,
     loss_fn: Callable | None = None,
     start_lr: float = 1e-7,
     end_lr: float = 10.0,
@@ -301,7 +250,7 @@ def lr_range_test(
     ramp: str = "exponential",
     batch_size: int = 128,
     smoothing: float = 0.98,
-    diverge_factor: float = 4.0,
+    divergence_factor: float = 4.0,
     mode: str = "train",
     val: Split | None = None,
     val_size: int = 1000,
@@ -319,20 +268,21 @@ def lr_range_test(
         `Split` or an ``(x, y)`` pair of tensors. Mini-batches of ``batch_size`` are slices
         of a random order (seeded by ``seed``); a new order starts when one runs out, and a
         last, smaller batch is skipped so that every step sees ``batch_size`` examples.
-    optimizer: a name from ``OPTIMIZERS`` (built with ``momentum`` and ``weight_decay``),
-        a ready ``torch.optim.Optimizer`` on the model's parameters (its state is restored
-        afterwards), or a callable ``params -> Optimizer``. Only its learning rate is changed,
-        the same in every parameter group.
+    optimizer, momentum, weight_decay: as in `fit` (see `optimizers.build_optimizer`): a name
+        from ``OPTIMIZERS`` built with ``momentum`` and ``weight_decay`` (``None``: torch's
+        default), a ready ``torch.optim.Optimizer`` on the model's parameters (its state is
+        restored afterwards), or a callable ``params -> Optimizer``. Only its learning rate is
+        changed, the same in every parameter group.
     loss_fn: defaults to cross-entropy for integer targets, mean squared error otherwise.
     start_lr, end_lr, steps, ramp: the ramp, see `lr_ramp` (fastai's defaults: 1e-7 to 10
         in 100 exponential steps).
     smoothing: beta of the bias-corrected moving average (0 = no smoothing).
-    diverge_factor: stop when the smoothed loss exceeds this multiple of the best one.
+    divergence_factor: stop when the smoothed loss exceeds this multiple of the best one.
     mode: ``"train"`` watches the training loss; ``"val"`` evaluates the model on a fixed
         subset of ``val_size`` validation examples after every step and watches that loss.
     skip_start, skip_end: points left out at each end when suggesting (default
         ``steps // 10`` and 5, as fastai does): the start is noisy, the end explodes.
-    progress: a tqdm progress bar (default: `training.show_progress_default`); it ends full when
+    progress: a tqdm progress bar (default: `progress.show_progress_default`); it ends full when
         the test stops by design (divergence is how a range test ends), red only when interrupted.
 
     The model and the optimizer are restored in a ``finally`` block, so also when the test
@@ -342,22 +292,24 @@ def lr_range_test(
     """
     start_lr, end_lr, steps, ramp = _check_ramp(start_lr, end_lr, steps, ramp)
     smoothing = check_fraction("smoothing", smoothing, include_one=False)
-    diverge_factor = check_positive("diverge_factor", diverge_factor)
-    if diverge_factor <= 1:
-        raise ValueError(f"diverge_factor must be a number > 1 (got {diverge_factor!r}): "
-                         "the test stops when the smoothed loss exceeds diverge_factor x the best loss")
+    divergence_factor = check_positive("divergence_factor", divergence_factor)
+    if divergence_factor <= 1:
+        raise ValueError(f"divergence_factor must be a number > 1 (got {divergence_factor!r}): "
+                         "the test stops when the smoothed loss exceeds divergence_factor x the best loss")
     mode = check_choice("mode", mode, MODES)
-    train = data.train if isinstance(data, Data) else _as_split(data)
+    train = data.train if isinstance(data, Data) else as_split(data)
     check_int("batch_size", batch_size, 1, len(train), "the number of training samples")
     skip_start = steps // 10 if skip_start is None else check_int("skip_start", skip_start, 0)
     skip_end = check_int("skip_end", skip_end, 0)
     val_subset = _validation_subset(data, val, val_size, seed) if mode == "val" else None
     model.to(train.x.device)  # as fit does: the model follows the data (CUDA, MPS or CPU)
-    loss_fn = loss_fn or _default_loss(train)
+    loss_fn = loss_fn or default_loss(train)
     if progress is None:
         progress = show_progress_default()
 
-    opt = _build_optimizer(model, optimizer, start_lr, momentum, weight_decay)
+    # A named optimizer starts at start_lr; every step sets the rate of every group anyway.
+    opt = build_optimizer(model, optimizer, lr=start_lr if isinstance(optimizer, str) else None,
+                          momentum=momentum, weight_decay=weight_decay)
     saved_model = {name: value.detach().clone() for name, value in model.state_dict().items()}
     saved_optimizer = copy.deepcopy(opt.state_dict())
     was_training = model.training
@@ -367,7 +319,8 @@ def lr_range_test(
     if val_subset is not None:
         rows.update(val_loss=[], val_acc=[], smoothed_val_loss=[])
     monitor = "smoothed_val_loss" if val_subset is not None else "smoothed_loss"
-    averages = {"loss": 0.0, "val_loss": 0.0}
+    watched_names = ("loss", "val_loss") if val_subset is not None else ("loss",)
+    averages = {name: MovingAverage(smoothing) for name in watched_names}  # bias-corrected, as smooth_losses
     best, stop_reason = math.inf, "completed"
     generator = torch.Generator().manual_seed(seed)
     batches = _batches(train, batch_size, generator)
@@ -379,17 +332,12 @@ def lr_range_test(
             index = next(batches)
             for group in opt.param_groups:
                 group["lr"] = float(lr)
-            loss = loss_fn(model(train.x[index]), train.y[index])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+            loss, _ = train_step(model, opt, loss_fn, train.x[index], train.y[index])
             values = {"step": step, "lr": float(lr), "loss": loss.item()}
             if val_subset is not None:
                 values["val_loss"], values["val_acc"] = evaluate(model, val_subset, loss_fn)
-            # Bias-corrected moving averages (see smooth_losses), updated one step at a time.
-            for name in ("loss", "val_loss") if val_subset is not None else ("loss",):
-                averages[name] = smoothing * averages[name] + (1 - smoothing) * values[name]
-                values[f"smoothed_{name}"] = averages[name] / (1 - smoothing ** step)
+            for name in watched_names:
+                values[f"smoothed_{name}"] = averages[name].update(values[name])
             for name, value in values.items():
                 rows[name].append(value)
             bar.update(1)
@@ -398,7 +346,7 @@ def lr_range_test(
                 stop_reason = "non-finite"
                 break
             best = min(best, watched)
-            if watched > diverge_factor * best:
+            if watched > divergence_factor * best:
                 stop_reason = "diverged"
                 break
     except KeyboardInterrupt:
@@ -415,10 +363,9 @@ def lr_range_test(
 
     curve = pd.DataFrame(rows)
     suggestions = suggest_learning_rates(curve["lr"], curve[monitor], skip_start, skip_end)
-    settings = dict(start_lr=start_lr, end_lr=end_lr, steps=steps, ramp=ramp, batch_size=batch_size,
-                    smoothing=smoothing, diverge_factor=diverge_factor, mode=mode,
-                    skip_start=skip_start, skip_end=skip_end, seed=seed,
-                    loss=_loss_name(loss_fn))
+    settings = {"start_lr": start_lr, "end_lr": end_lr, "steps": steps, "ramp": ramp, "batch_size": batch_size,
+                "smoothing": smoothing, "divergence_factor": divergence_factor, "mode": mode,
+                "skip_start": skip_start, "skip_end": skip_end, "seed": seed, "loss": _loss_name(loss_fn)}
     return RangeTestResult(curve=curve, suggestions=suggestions, monitor=monitor, stop_reason=stop_reason,
                            best_loss=best, seconds=time.perf_counter() - began, settings=settings)
 
@@ -433,23 +380,11 @@ def _check_ramp(start_lr, end_lr, steps, ramp) -> tuple[float, float, int, str]:
     return start_lr, end_lr, steps, ramp
 
 
-def _build_optimizer(model, optimizer, start_lr, momentum, weight_decay) -> torch.optim.Optimizer:
-    if isinstance(optimizer, str):
-        return make_optimizer(optimizer, model.parameters(), start_lr, momentum, weight_decay)
-    if momentum or weight_decay:
-        raise ValueError("momentum and weight_decay go either with an optimizer name or into your own optimizer")
-    if isinstance(optimizer, torch.optim.Optimizer):
-        return optimizer
-    if callable(optimizer):
-        return optimizer(model.parameters())
-    raise ValueError(f"optimizer must be a name, a torch optimizer or a callable (got {optimizer!r})")
-
-
 def _validation_subset(data, val: Split | None, val_size: int, seed: int) -> Split:
     val = val if val is not None else (data.val if isinstance(data, Data) else None)
     if val is None:
         raise ValueError("mode='val' needs a validation split: pass a Data with a val split, or val=Split(...)")
-    val = _as_split(val)
+    val = as_split(val)
     check_int("val_size", val_size, 1)
     return val.subset(min(val_size, len(val)), seed=seed) if val_size < len(val) else val
 

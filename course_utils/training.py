@@ -5,12 +5,16 @@ of index-select, forward, backward and step: no DataLoader, no per-image Python 
 `fit` records every step (loss, learning rate, seconds) and every epoch (train and
 validation loss and accuracy) in a `History` of pandas tables, stops cleanly when the loss
 diverges, and returns what it has when interrupted (the notebook's stop button).
+
+Also here, shared with the range test (`lr_finder`): `as_split`, `default_loss`, `evaluate`
+and `train_step`. The optimizers (`make_optimizer`, `build_optimizer`) are built in
+`course_utils.optimizers`, the progress bars closed by `course_utils.progress`.
 """
 from __future__ import annotations
 
 import collections
+import functools
 import math
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -18,54 +22,18 @@ from dataclasses import dataclass, field
 import pandas as pd
 import torch
 from torch import nn
+from torch.optim.lr_scheduler import LRScheduler
 from tqdm.auto import tqdm
 
-from .config import get_profile, synchronize
+from .config import synchronize
 from .data import Data, Split
-from .validation import check_choice, check_fraction, check_int, check_non_negative, check_positive
+from .optimizers import OPTIMIZERS, build_optimizer, make_optimizer  # noqa: F401 (importable from training too)
+from .progress import finish_bar, show_progress_default
+from .schedules import SCHEDULE_NAMES, make_schedule
+from .validation import check_choice, check_int, check_positive
 
-OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
-_OPTIMIZER_CLASSES = {
-    "sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW,
-    "rmsprop": torch.optim.RMSprop, "adagrad": torch.optim.Adagrad,
-}
-_TAKES_MOMENTUM = ("sgd", "rmsprop")
 DIVERGENCE_WINDOW = 32  # steps averaged before comparing with the starting loss
-
-
-def make_optimizer(
-    name: str,
-    params,
-    lr: float | None = None,
-    momentum: float = 0.0,
-    weight_decay: float | None = None,
-    nesterov: bool = False,
-) -> torch.optim.Optimizer:
-    """Build a torch optimizer by name, checking every hyperparameter first.
-
-    ``lr=None`` and ``weight_decay=None`` keep torch's own defaults for that optimizer
-    (AdamW's default decay is 0.01, the others' 0). ``momentum`` applies to SGD and
-    RMSprop only; ``nesterov`` to SGD only.
-    """
-    name = check_choice("optimizer", name, OPTIMIZERS)
-    kwargs: dict = {}
-    if weight_decay is not None:
-        kwargs["weight_decay"] = check_non_negative("weight_decay", weight_decay)
-    if lr is not None:
-        kwargs["lr"] = check_positive("lr", lr)
-    check_fraction("momentum", momentum, include_one=False)
-    if momentum and name not in _TAKES_MOMENTUM:
-        raise ValueError(
-            f"momentum applies to {' and '.join(_TAKES_MOMENTUM)} only (got momentum={momentum} "
-            f"with optimizer={name!r}); Adam-type optimizers set theirs through betas"
-        )
-    if name in _TAKES_MOMENTUM:
-        kwargs["momentum"] = momentum
-    if nesterov:
-        if name != "sgd" or not momentum:
-            raise ValueError("nesterov=True needs optimizer='sgd' and momentum in (0, 1)")
-        kwargs["nesterov"] = True
-    return _OPTIMIZER_CLASSES[name](params, **kwargs)
+_CHECK_EVERY = 32  # step losses stay on the device and are read (one sync) in groups of this many
 
 
 @dataclass
@@ -73,9 +41,11 @@ class History:
     """What one run of `fit` measured.
 
     ``steps``: one row per update (step, epoch, lr, loss, seconds of training so far).
-    ``epochs``: one row per epoch, epoch 0 being the untrained model (train_loss,
-    train_acc, val_loss, val_acc, seconds). ``diverged`` / ``interrupted`` say how the run
-    ended early, and ``message`` says where.
+    ``epochs``: one row per evaluation (train_loss, train_acc, val_loss, val_acc, seconds),
+    at the end of every epoch, epoch 0 being the untrained model. With ``fit(eval_every=k)``
+    also one row every k updates, with a fractional ``epoch`` (updates / updates per epoch)
+    and an extra ``step`` column. ``diverged`` / ``interrupted`` say how the run ended early,
+    and ``message`` says where.
     """
 
     steps: pd.DataFrame
@@ -100,19 +70,53 @@ class History:
         return f"History({status}, {len(self.steps)} steps, last epoch: {shown})"
 
 
+_STEP_COLUMNS = ("step", "epoch", "lr", "loss", "seconds")
+_EVAL_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "seconds")
+
+
 @dataclass
 class _Recorder:
-    """Columns of the two tables, filled as the run goes."""
+    """Columns of the two tables, filled as the run goes (``with_step``: a ``step`` column in ``epochs``)."""
 
-    steps: dict = field(default_factory=lambda: {k: [] for k in ("step", "epoch", "lr", "loss", "seconds")})
-    epochs: dict = field(default_factory=lambda: {k: [] for k in
-                                                  ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "seconds")})
+    with_step: bool = False
+    steps: dict = field(default_factory=lambda: {key: [] for key in _STEP_COLUMNS})
+    epochs: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.epochs = {key: [] for key in _EVAL_COLUMNS + (("step",) if self.with_step else ())}
+
+    def add_step(self, **values) -> None:
+        for key, value in values.items():
+            self.steps[key].append(value)
+
+    def add_evaluation(self, model, train: Split, val: Split | None, loss_fn, *, epoch, step: int,
+                       seconds: float) -> None:
+        """Evaluate ``model`` on the training (and validation) split and add a row to ``epochs``."""
+        train_loss, train_acc = evaluate(model, train, loss_fn)
+        val_loss, val_acc = evaluate(model, val, loss_fn) if val is not None else (math.nan, math.nan)
+        row = dict(zip(_EVAL_COLUMNS, (epoch, train_loss, train_acc, val_loss, val_acc, seconds), strict=True),
+                   step=step)
+        for key, column in self.epochs.items():
+            column.append(row[key])
+
+    def drop_partial_rows(self, pending: list) -> None:
+        """After an interrupt: keep the steps recorded in every column (``pending``: losses not
+        yet in the ``loss`` column, trimmed in place) and the complete evaluation rows."""
+        columns = [self.steps[key] for key in _STEP_COLUMNS if key != "loss"]
+        complete = min(len(self.steps["loss"]) + len(pending), *map(len, columns))
+        del pending[complete - len(self.steps["loss"]):]
+        for column in columns:
+            del column[complete:]
+        evaluated = min(map(len, self.epochs.values()))
+        for column in self.epochs.values():
+            del column[evaluated:]
 
     def history(self, **flags) -> History:
         return History(pd.DataFrame(self.steps), pd.DataFrame(self.epochs), **flags)
 
 
-def _as_split(data) -> Split:
+def as_split(data) -> Split:
+    """``data`` as a `Split`: a `Split` as is, an ``(x, y)`` pair of tensors wrapped."""
     if isinstance(data, Split):
         return data
     if isinstance(data, (tuple, list)) and len(data) == 2:
@@ -124,11 +128,17 @@ def _is_classification(split: Split) -> bool:
     return not torch.is_floating_point(split.y)
 
 
+def default_loss(split: Split) -> nn.Module:
+    """Cross-entropy for integer targets (classification), mean squared error otherwise."""
+    return nn.CrossEntropyLoss() if _is_classification(split) else nn.MSELoss()
+
+
 @torch.no_grad()
-def evaluate(model: nn.Module, split: Split, loss_fn: Callable | None = None, batch_size: int = 4096) -> tuple[float, float]:
+def evaluate(model: nn.Module, split: Split, loss_fn: Callable | None = None,
+             batch_size: int = 4096) -> tuple[float, float]:
     """Mean loss and accuracy (NaN for regression) of ``model`` on ``split``, in eval mode."""
-    split = _as_split(split)
-    loss_fn = loss_fn or _default_loss(split)
+    split = as_split(split)
+    loss_fn = loss_fn or default_loss(split)
     was_training = model.training
     model.eval()
     total_loss, correct = 0.0, 0
@@ -153,10 +163,6 @@ def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 4096) -> torch.
     return predictions
 
 
-def _default_loss(split: Split) -> nn.Module:
-    return nn.CrossEntropyLoss() if _is_classification(split) else nn.MSELoss()
-
-
 def fit(
     model: nn.Module,
     data: Data | Split | tuple,
@@ -169,12 +175,13 @@ def fit(
     momentum: float = 0.0,
     weight_decay: float | None = None,
     nesterov: bool = False,
-    scheduler: Callable | torch.optim.lr_scheduler.LRScheduler | None = None,
+    scheduler: str | Callable | LRScheduler | None = None,
     scheduler_interval: str = "step",
     val: Split | None = None,
     loss_fn: Callable | None = None,
     seed: int = 0,
     max_steps: int | None = None,
+    eval_every: int | None = None,
     divergence_factor: float = 10.0,
     progress: bool | None = None,
     live_plot: bool = False,
@@ -195,13 +202,19 @@ def fit(
         ``OPTIMIZERS``); ``lr=None`` and ``weight_decay=None`` keep torch's defaults.
     optimizer: a name, a ready ``torch.optim.Optimizer`` on the model's parameters, or a
         callable ``params -> Optimizer`` (e.g. ``functools.partial(torch.optim.SGD, lr=0.1)``).
-    scheduler: a callable ``optimizer -> LRScheduler`` (any ``torch.optim.lr_scheduler``)
-        or a ready scheduler; stepped after every update (``scheduler_interval="step"``)
-        or after every epoch (``"epoch"``).
-    val: a validation split (overrides ``data.val``).
+    scheduler: a callable ``optimizer -> LRScheduler`` (any ``torch.optim.lr_scheduler``, or a
+        `schedules.Schedule`), a ready scheduler built on the optimizer passed as ``optimizer``,
+        or the name of a schedule in ``schedules.SCHEDULE_NAMES`` (e.g. ``"one-cycle"``,
+        ``"cosine"``), sized by `schedules.make_schedule` to the steps this run takes (after
+        ``drop_last`` and ``max_steps``). It is stepped after every update
+        (``scheduler_interval="step"``) or after every epoch (``"epoch"``).
+    val: a validation split (overrides ``data.val``); moved to the training data's device.
     loss_fn: defaults to cross-entropy for integer targets, mean squared error otherwise.
     seed: seeds the order of the mini-batches (seed the model's initialisation yourself
         with `seed_everything` before building it).
+    max_steps: stop after this many updates.
+    eval_every: also evaluate (a row in ``History.epochs``) every this many updates, not
+        only at the end of each epoch (default: per epoch only).
     divergence_factor: the run stops, flagged ``diverged``, when a step's loss is not
         finite, or when the mean loss of the last ``DIVERGENCE_WINDOW`` steps exceeds this
         multiple of the untrained model's loss on the training set.
@@ -213,19 +226,25 @@ def fit(
         returns ``True`` ends training there (early stopping, a target loss reached).
     verbose: print the message when a run diverges or is interrupted.
     """
-    train = data.train if isinstance(data, Data) else _as_split(data)
+    train = data.train if isinstance(data, Data) else as_split(data)
     val = val if val is not None else (data.val if isinstance(data, Data) else None)
     check_int("epochs", epochs, 1)
     check_int("batch_size", batch_size, 1, len(train), "the number of training samples")
     model.to(train.x.device)  # lessons build models on the CPU; the data sit on the fastest device
+    val = _on_device_of(as_split(val), train) if val is not None else None
     if max_steps is not None:
         check_int("max_steps", max_steps, 1)
+    if eval_every is not None:
+        check_int("eval_every", eval_every, 1)
     check_positive("divergence_factor", divergence_factor)
     interval = check_choice("scheduler_interval", scheduler_interval, ("step", "epoch"))
-    opt = _build_optimizer(model, optimizer, lr, momentum, weight_decay, nesterov)
-    sched = scheduler(opt) if callable(scheduler) and not isinstance(
-        scheduler, torch.optim.lr_scheduler.LRScheduler) else scheduler
-    loss_fn = loss_fn or _default_loss(train)
+    opt = build_optimizer(model, optimizer, lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=nesterov)
+    usable = len(train) - (len(train) % batch_size if drop_last else 0)  # the samples one epoch trains on
+    steps_per_epoch = math.ceil(usable / batch_size)
+    total_steps = epochs * steps_per_epoch if max_steps is None else min(max_steps, epochs * steps_per_epoch)
+    sched = _build_scheduler(scheduler, opt, total_steps if interval == "step" else
+                             math.ceil(total_steps / steps_per_epoch))
+    loss_fn = loss_fn or default_loss(train)
     callbacks = list(callbacks)
     if live_plot:
         from .plots import LiveLossPlot
@@ -233,157 +252,187 @@ def fit(
     if progress is None:
         progress = show_progress_default()
 
-    record = _Recorder()
+    record = _Recorder(with_step=eval_every is not None)
+    watch = _DivergenceWatch(record, divergence_factor)
+    clock = _Clock(train.x.device)
     generator = torch.Generator().manual_seed(seed)
-    usable = len(train) - (len(train) % batch_size if drop_last else 0)
-    steps_per_epoch = math.ceil(usable / batch_size)
-    total_steps = epochs * steps_per_epoch if max_steps is None else min(max_steps, epochs * steps_per_epoch)
-
-    def log_epoch(epoch: int, seconds: float) -> None:
-        train_loss, train_acc = evaluate(model, train, loss_fn)
-        val_loss, val_acc = evaluate(model, val, loss_fn) if val is not None else (math.nan, math.nan)
-        for key, value in zip(record.epochs, (epoch, train_loss, train_acc, val_loss, val_acc, seconds)):
-            record.epochs[key].append(value)
-
-    log_epoch(0, 0.0)
-    model.train()
-    # Divergence is judged against the untrained model's loss on the whole training set, and
-    # on a moving average of the last steps: one hard example (batch size 1) is not a blow-up.
-    start_loss = record.epochs["train_loss"][0]
-    threshold = divergence_factor * (start_loss if math.isfinite(start_loss) and start_loss > 0 else 1.0)
-    recent = collections.deque(maxlen=DIVERGENCE_WINDOW)
-    # CUDA and MPS queue work and return at once: wait for it before reading the clock.
-    timed_device = train.x.device if train.x.device.type != "cpu" else None
-    step, elapsed = 0, 0.0
-    pending: list[torch.Tensor] = []  # losses not yet checked, kept on the device to avoid syncs
-    flags = {"diverged": False, "interrupted": False, "message": ""}
+    evaluation = functools.partial(record.add_evaluation, model, train, val, loss_fn)
+    epoch = step = 0
+    interrupted, message = False, ""
     bar = tqdm(total=total_steps, disable=not progress, desc="training", unit="step", leave=False)
-
-    def check_pending() -> bool:
-        """Move pending losses to the record; True when one of them diverged."""
-        if not pending:
-            return False
-        values = torch.stack(pending).float().cpu().tolist()
-        first = len(record.steps["loss"])
-        record.steps["loss"].extend(values)
-        pending.clear()
-        for offset, value in enumerate(values):
-            recent.append(value)
-            if not math.isfinite(value) or sum(recent) / len(recent) > threshold:
-                index = first + offset
-                for column in record.steps.values():
-                    del column[index + 1:]
-                flags["diverged"] = True
-                flags["message"] = (
-                    f"Training diverged at step {index + 1} (epoch {record.steps['epoch'][index]}) "
-                    f"with learning rate {record.steps['lr'][index]:.3g}: the loss reached {value:.3g} "
-                    f"(it started at {start_loss:.3g}). Try a smaller learning rate."
-                )
-                return True
-        return False
-
     try:
+        evaluation(epoch=0, step=0, seconds=0.0)
+        watch.start(record.epochs["train_loss"][0])
+        model.train()
         for epoch in range(1, epochs + 1):
-            epoch_start = time.perf_counter()
+            clock.start()
             order = torch.randperm(len(train), generator=generator).to(train.y.device)
             for begin in range(0, usable, batch_size):
                 index = order[begin:begin + batch_size]
-                loss = loss_fn(model(train.x[index]), train.y[index])
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                step_lr = opt.param_groups[0]["lr"]
-                opt.step()
+                loss, step_lr = train_step(model, opt, loss_fn, train.x[index], train.y[index])
                 if sched is not None and interval == "step":
                     sched.step()
                 step += 1
-                if timed_device is not None:
-                    synchronize(timed_device)
-                for key, value in (("step", step), ("epoch", epoch), ("lr", step_lr),
-                                   ("seconds", elapsed + time.perf_counter() - epoch_start)):
-                    record.steps[key].append(value)
-                pending.append(loss.detach())
-                if len(pending) >= 32 and check_pending():
+                record.add_step(step=step, epoch=epoch, lr=step_lr, seconds=clock.read())
+                if watch.add(loss):
                     break
-                if progress and step % 10 == 0:
-                    bar.update(10)
-                    if record.steps["loss"]:
-                        bar.set_postfix(loss=f"{record.steps['loss'][-1]:.3f}", refresh=False)
+                _advance(bar, step, record.steps["loss"])
                 if max_steps is not None and step >= max_steps:
                     break
-            if check_pending() or flags["diverged"]:
+                if eval_every and step % eval_every == 0 and begin + batch_size < usable:  # not the epoch's end
+                    if watch.check():
+                        break
+                    evaluation(epoch=step / steps_per_epoch, step=step, seconds=clock.stop())
+                    model.train()
+                    clock.start()
+            if watch.check():
                 break
             if sched is not None and interval == "epoch":
                 sched.step()
-            if timed_device is not None:
-                synchronize(timed_device)
-            elapsed += time.perf_counter() - epoch_start
-            log_epoch(epoch, elapsed)
+            evaluation(epoch=epoch, step=step, seconds=clock.stop())
             model.train()
-            if callbacks:
-                snapshot = record.history(**flags)
-                if any([bool(callback(snapshot)) for callback in callbacks]):  # a list: call them all
-                    break
-            if max_steps is not None and step >= max_steps:
+            if _stop_requested(callbacks, record) or (max_steps is not None and step >= max_steps):
                 break
     except KeyboardInterrupt:
-        # The interrupt can land mid-step: keep only the steps recorded in every column.
-        complete = min(len(record.steps["loss"]) + len(pending),
-                       *(len(record.steps[key]) for key in ("step", "epoch", "lr", "seconds")))
-        del pending[complete - len(record.steps["loss"]):]
-        for key in ("step", "epoch", "lr", "seconds"):
-            del record.steps[key][complete:]
-        check_pending()
-        flags["interrupted"] = True
-        flags["message"] = f"Interrupted at step {step} (epoch {epoch}); returning the history so far."
+        record.drop_partial_rows(watch.pending)  # the interrupt can land mid-step
+        watch.check()
+        interrupted = True
+        message = f"Interrupted at step {step} (epoch {epoch}); returning the history so far."
     finally:
-        failure = ("diverged" if flags["diverged"] else "interrupted" if flags["interrupted"] else "")
+        failure = "diverged" if watch.diverged else "interrupted" if interrupted else ""
         finish_bar(bar, len(record.steps["step"]), f"{failure} at step {step}" if failure else "")
-    if flags["message"] and verbose:
-        print(flags["message"])
-    return record.history(**flags)
+    message = message or watch.message
+    if message and verbose:
+        print(message)
+    return record.history(diverged=watch.diverged, interrupted=interrupted, message=message)
 
 
-def show_progress_default() -> bool:
-    """Whether `fit` and the range test show a progress bar when not told: yes, except in the smoke profile.
-
-    ``COURSE_PROGRESS=1`` (or ``0``) overrides the profile (the browser test turns bars on in smoke).
-    """
-    forced = os.environ.get("COURSE_PROGRESS", "").strip()
-    if forced:
-        return forced.lower() not in ("0", "false", "no", "off")
-    return get_profile().name != "smoke"
+def _on_device_of(split: Split, train: Split) -> Split:
+    """``split`` on the device of the training data (moved only when it is elsewhere)."""
+    if split.x.device == train.x.device and split.y.device == train.y.device:
+        return split
+    return Split(split.x.to(train.x.device), split.y.to(train.y.device))
 
 
-def finish_bar(bar: tqdm, done: int, failure: str = "") -> None:
-    """Close a progress bar after ``done`` steps.
-
-    A run that ended by design (all steps, an early stop, a target reached) ends full: the
-    total becomes ``done``, so tqdm draws it finished (in a notebook it disappears with
-    ``leave=False``). A ``failure`` ("diverged at step 57", "interrupted at step 12") is
-    written on the bar, which is left short: in a notebook tqdm draws it red.
-    """
-    if bar.disable:
-        bar.close()
-        return
-    if failure:
-        bar.n = min(done, max(int(bar.total or 0) - 1, 0))  # short of the total: drawn as an error
-        bar.set_description(failure, refresh=False)
-    else:
-        bar.reset(total=max(done, 1))  # reset also resizes a notebook bar
-        bar.update(max(done, 1))
-    bar.close()
-
-
-def _build_optimizer(model, optimizer, lr, momentum, weight_decay, nesterov) -> torch.optim.Optimizer:
-    if isinstance(optimizer, str):
-        return make_optimizer(optimizer, model.parameters(), lr, momentum, weight_decay, nesterov)
-    if lr is not None or momentum or weight_decay is not None or nesterov:
+def _build_scheduler(scheduler, opt: torch.optim.Optimizer, n_steps: int):
+    """The scheduler `fit` steps: from a schedule name (sized to ``n_steps`` scheduler steps),
+    a factory ``optimizer -> scheduler``, or a ready scheduler that must drive ``opt``."""
+    if scheduler is None:
+        return None
+    if isinstance(scheduler, str):
+        name = check_choice("scheduler", scheduler, SCHEDULE_NAMES)
+        try:
+            scheduler = make_schedule(name, n_steps)
+        except ValueError as error:
+            raise ValueError(f"scheduler={name!r} is sized to the {n_steps} scheduler steps of this run: "
+                             f"{error}") from None
+    built = scheduler(opt) if callable(scheduler) and not isinstance(scheduler, LRScheduler) else scheduler
+    if not hasattr(built, "step"):
+        raise TypeError(f"scheduler must be a schedule name, a callable optimizer -> scheduler or a torch "
+                        f"scheduler (got {type(scheduler).__name__})")
+    if getattr(built, "optimizer", opt) is not opt:
         raise ValueError(
-            "lr, momentum, weight_decay and nesterov go either to fit (with an optimizer name) "
-            "or into your own optimizer, not both"
+            "scheduler is built on another optimizer than the one fit trains with, so it would change nothing: "
+            "pass a factory instead (scheduler=lambda optimizer: torch.optim.lr_scheduler.StepLR(optimizer, 10), "
+            "a course_utils.schedules Schedule, or a name such as 'cosine'), which fit calls with its optimizer; "
+            "or pass the optimizer your scheduler was built on as optimizer="
         )
-    if isinstance(optimizer, torch.optim.Optimizer):
-        return optimizer
-    if callable(optimizer):
-        return optimizer(model.parameters())
-    raise ValueError(f"optimizer must be one of {OPTIMIZERS}, a torch optimizer or a callable (got {optimizer!r})")
+    return built
+
+
+def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, loss_fn: Callable, x: torch.Tensor,
+               y: torch.Tensor) -> tuple[torch.Tensor, float]:
+    """One update on the mini-batch ``(x, y)``; returns its loss (detached, still on the device:
+    reading it would wait for the device) and the learning rate the update used."""
+    loss = loss_fn(model(x), y)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    lr = optimizer.param_groups[0]["lr"]
+    optimizer.step()
+    return loss.detach(), lr
+
+
+class _DivergenceWatch:
+    """The divergence rule: a non-finite step loss, or the mean of the last ``DIVERGENCE_WINDOW``
+    step losses above ``factor`` x the untrained model's loss (one hard example is not a blow-up).
+
+    Step losses wait on the device in ``pending`` and are read in groups (one sync each), then
+    moved to the record's ``loss`` column; on divergence the step tables end at that step.
+    """
+
+    def __init__(self, record: _Recorder, factor: float) -> None:
+        self.record, self.factor = record, factor
+        self.pending: list[torch.Tensor] = []
+        self.recent: collections.deque = collections.deque(maxlen=DIVERGENCE_WINDOW)
+        self.start_loss = self.threshold = math.nan
+        self.diverged, self.message = False, ""
+
+    def start(self, start_loss: float) -> None:
+        self.start_loss = start_loss
+        self.threshold = self.factor * (start_loss if math.isfinite(start_loss) and start_loss > 0 else 1.0)
+
+    def add(self, loss: torch.Tensor) -> bool:
+        """Queue one step's loss; True when a check (every ``_CHECK_EVERY`` steps) finds divergence."""
+        self.pending.append(loss)
+        return len(self.pending) >= _CHECK_EVERY and self.check()
+
+    def check(self) -> bool:
+        """Read the pending losses into the record; True once the run has diverged."""
+        if not self.pending:
+            return self.diverged
+        steps = self.record.steps
+        values = torch.stack(self.pending).float().cpu().tolist()
+        first = len(steps["loss"])
+        steps["loss"].extend(values)
+        self.pending.clear()
+        for offset, value in enumerate(values):
+            self.recent.append(value)
+            if not math.isfinite(value) or sum(self.recent) / len(self.recent) > self.threshold:
+                index = first + offset
+                for column in steps.values():
+                    del column[index + 1:]
+                self.diverged = True
+                self.message = (
+                    f"Training diverged at step {index + 1} (epoch {steps['epoch'][index]}) "
+                    f"with learning rate {steps['lr'][index]:.3g}: the loss reached {value:.3g} "
+                    f"(it started at {self.start_loss:.3g}). Try a smaller learning rate."
+                )
+                break
+        return self.diverged
+
+
+class _Clock:
+    """Seconds of training, evaluations left out. CUDA and MPS queue work and return at
+    once, so on those devices it waits for the work before reading the clock."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.device = device if device.type != "cpu" else None
+        self.elapsed, self.since = 0.0, 0.0
+
+    def start(self) -> None:
+        self.since = time.perf_counter()
+
+    def read(self) -> float:
+        if self.device is not None:
+            synchronize(self.device)
+        return self.elapsed + time.perf_counter() - self.since
+
+    def stop(self) -> float:
+        self.elapsed = self.read()
+        return self.elapsed
+
+
+def _advance(bar: tqdm, step: int, losses: list[float]) -> None:
+    """Move the progress bar every 10 steps, showing the last loss read from the device."""
+    if not bar.disable and step % 10 == 0:
+        bar.update(10)
+        if losses:
+            bar.set_postfix(loss=f"{losses[-1]:.3f}", refresh=False)
+
+
+def _stop_requested(callbacks: list, record: _Recorder) -> bool:
+    """Call every callback with the history so far; True when one of them returns True."""
+    if not callbacks:
+        return False
+    snapshot = record.history()
+    return any([bool(callback(snapshot)) for callback in callbacks])  # noqa: C419 (a list: call them all)

@@ -1,5 +1,6 @@
 import functools
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -79,7 +80,8 @@ def test_interrupted_from_a_callback_keeps_finished_epochs(small_data):
     ({"momentum": 1.0}, r"momentum must be a number in \[0, 1\) \(got 1.0\)"),
     ({"momentum": -0.1}, r"momentum must be a number in \[0, 1\)"),
     ({"weight_decay": -1e-4}, r"weight_decay must be a finite number >= 0"),
-    ({"optimizer": "adamax"}, r"optimizer must be one of 'sgd', 'adam', 'adamw', 'rmsprop', 'adagrad' \(got 'adamax'\)"),
+    ({"optimizer": "adamax"},
+     r"optimizer must be one of 'sgd', 'adam', 'adamw', 'rmsprop', 'adagrad' \(got 'adamax'\)"),
     ({"optimizer": "adam", "momentum": 0.9}, r"momentum applies to sgd and rmsprop only"),
     ({"scheduler_interval": "batch"}, r"scheduler_interval must be one of 'step', 'epoch'"),
 ])
@@ -238,3 +240,110 @@ def test_range_test_bar_ends_full_when_the_test_stops_by_design(bars):
                            progress=True)
     assert result.stop_reason in ("diverged", "non-finite") and len(result.curve) < 100
     assert bars[-1].n == bars[-1].total == len(result.curve)
+
+
+# --- schedulers: checked against the optimizer, or asked for by name --------------------
+
+def test_a_scheduler_on_another_optimizer_is_refused(small_data):
+    other = torch.optim.SGD(mlp(8, 1).parameters(), lr=0.1)
+    with pytest.raises(ValueError, match=r"scheduler is built on another optimizer.*pass a factory"):
+        train(small_data, scheduler=torch.optim.lr_scheduler.StepLR(other, step_size=1))
+    # A factory that ignores the optimizer it is given is caught too.
+    with pytest.raises(ValueError, match="scheduler is built on another optimizer"):
+        train(small_data, scheduler=lambda optimizer: torch.optim.lr_scheduler.StepLR(other, step_size=1))
+    # A ready scheduler on the optimizer fit trains with is fine.
+    seed_everything(0)
+    model = mlp(64, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    history = fit(model, small_data, epochs=2, batch_size=64, optimizer=opt, scheduler_interval="epoch",
+                  scheduler=torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5))
+    assert list(history.steps.groupby("epoch")["lr"].first()) == pytest.approx([0.1, 0.05])
+
+
+def test_schedules_by_name_are_sized_to_the_steps_taken(small_data):
+    from course_utils.schedules import cosine, lr_sequence, one_cycle
+
+    # drop_last: 2,000 = 6 x 300 + 200, so 6 updates an epoch, 12 in all (14 without drop_last).
+    cycled = train(small_data, epochs=2, batch_size=300, drop_last=True, scheduler="one-cycle")
+    assert len(cycled.steps) == 12
+    assert np.allclose(cycled.steps["lr"], lr_sequence(one_cycle(12), 12, lr0=0.1))
+    # max_steps: 20 of the 5 x 32 updates.
+    annealed = train(small_data, epochs=5, max_steps=20, scheduler="cosine")
+    assert len(annealed.steps) == 20
+    assert np.allclose(annealed.steps["lr"], lr_sequence(cosine(20), 20, lr0=0.1))
+    # Stepped per epoch, the schedule spans the epochs: 10 epochs of 2 updates.
+    per_epoch = train(small_data, epochs=10, batch_size=1000, scheduler="cosine", scheduler_interval="epoch")
+    assert np.allclose(per_epoch.steps.groupby("epoch")["lr"].first(), lr_sequence(cosine(10), 10, lr0=0.1))
+    with pytest.raises(ValueError, match=r"scheduler='cosine' is sized to the 2 scheduler steps of this run"):
+        train(small_data, epochs=2, scheduler="cosine", scheduler_interval="epoch")
+    with pytest.raises(ValueError, match="scheduler must be one of 'constant'"):
+        train(small_data, scheduler="cosin")
+
+
+# --- evaluations every k steps --------------------------------------------------------------
+
+def test_eval_every_adds_rows_without_changing_the_run(small_data):
+    plain = train(small_data, epochs=2)  # 32 updates an epoch
+    frequent = train(small_data, epochs=2, eval_every=10)
+    assert frequent.steps.drop(columns="seconds").equals(plain.steps.drop(columns="seconds"))
+    table = frequent.epochs
+    assert list(table["step"]) == [0, 10, 20, 30, 32, 40, 50, 60, 64]
+    assert list(table["epoch"]) == pytest.approx([0, 10 / 32, 20 / 32, 30 / 32, 1, 40 / 32, 50 / 32, 60 / 32, 2])
+    # The end-of-epoch rows are the plain run's rows; the others are new evaluations in between.
+    ends = table[table["step"].isin([0, 32, 64])].drop(columns=["step", "seconds"]).reset_index(drop=True)
+    assert np.allclose(ends.to_numpy(float), plain.epochs.drop(columns="seconds").to_numpy(float))
+    assert table["train_loss"].iloc[1] < table["train_loss"].iloc[0] and table["seconds"].is_monotonic_increasing
+    # A multiple of the epoch's length is evaluated once, at the end of the epoch.
+    assert list(train(small_data, epochs=2, eval_every=16).epochs["step"]) == [0, 16, 32, 48, 64]
+    assert "step" not in plain.epochs.columns  # off by default: the tables stay as they were
+
+
+# --- interrupts and devices ----------------------------------------------------------------
+
+@pytest.mark.parametrize("stop_at_call", [1, 2])  # the training split's evaluation, or the validation split's
+def test_interrupt_during_the_first_evaluation_returns_an_empty_history(small_data, bars, stop_at_call):
+    calls = {"n": 0}
+
+    def stop_while_evaluating(output, target):
+        calls["n"] += not torch.is_grad_enabled()
+        if calls["n"] == stop_at_call:
+            raise KeyboardInterrupt
+        return nn.functional.cross_entropy(output, target)
+
+    history = train(small_data, loss_fn=stop_while_evaluating, progress=True)
+    assert history.interrupted and not history.diverged
+    assert history.message.startswith("Interrupted at step 0 (epoch 0)")
+    assert len(history.epochs) == 0 and len(history.steps) == 0  # no half-written evaluation row
+    assert bars[-1].desc.startswith("interrupted at step 0") and bars[-1].disable  # labelled, then closed
+
+
+class _DeviceSpy(nn.Module):
+    """A model that notes the device of every input and answers zeros on the CPU."""
+
+    def __init__(self):
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(1))
+        self.devices = []
+
+    def forward(self, x):
+        self.devices.append(x.device.type)
+        return torch.zeros(len(x), 1)
+
+
+def test_the_validation_split_follows_the_training_data(small_data):
+    # Training data on the "meta" device (shapes only, no CI GPU needed), validation data on the CPU:
+    # fit must evaluate both where the model is. The first training step presses the stop button.
+    x = torch.linspace(0, 1, 64).unsqueeze(1)
+    train_split, val_split = Split(x.to("meta"), x.to("meta")), Split(x[:16], x[:16])
+
+    def loss_fn(output, target):
+        if torch.is_grad_enabled():
+            raise KeyboardInterrupt
+        return output.sum()
+
+    model = _DeviceSpy()
+    history = fit(model, train_split, val=val_split, epochs=1, batch_size=8, lr=0.1, loss_fn=loss_fn, verbose=False)
+    assert model.weight.device.type == "meta"
+    assert model.devices == ["meta", "meta", "meta"]  # evaluation of train, of val, then the first step
+    assert history.interrupted and list(history.epochs["val_loss"]) == [0.0]
+    assert val_split.x.device.type == "cpu"  # the caller's split is left where it was
