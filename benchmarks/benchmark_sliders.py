@@ -31,12 +31,12 @@ from course_utils.config import cpu_threads, slider_threads  # noqa: E402
 
 def slider_functions() -> dict:
     """name -> a call of one slider's plain function at the lesson's panel settings (laptop sizes)."""
-    from course_utils.capacity import explore_fit
-    from course_utils.gradient_descent import explore_trajectories
-    from course_utils.learning_rate import explore_learning_rate
+    from course_utils.lesson03 import explore_fit
+    from course_utils.lesson04 import explore_trajectories
+    from course_utils.lesson05 import explore_learning_rate
+    from course_utils.lesson06 import explore_range_test
     from course_utils.lesson07 import explore_batch_size
     from course_utils.lesson08 import explore_momentum
-    from course_utils.lr_finder_lesson import explore_range_test
 
     cfg03, cfg05, cfg06, cfg07 = (budget(lesson, "laptop") for lesson in ("03", "05", "06", "07"))
     data06 = fashion_mnist(n_train=cfg06.n_train, n_val=cfg06.n_val, n_test=cfg06.n_test, seed=0, device="cpu")

@@ -2,20 +2,53 @@
 import numpy as np
 import pytest
 import torch
-from matplotlib.figure import Figure
 
-from course_utils import budget, fit, mlp, seed_everything
-from course_utils.bias_variance import (
-    DEGREES, EXERCISES, IDENTITY_TOLERANCE, decompose, double_descent,
-    double_descent_summary, draw_training_sets, explore_network_fits, explore_polynomial_fits,
-    fit_polynomials, network_bias_variance, plot_decomposition, plot_double_descent,
-    plot_network_decomposition, polynomial_bias_variance, predict_networks, predict_polynomials,
-    train_networks, trends,
-)
+from course_utils import budget, fit, lesson02, mlp, seed_everything
 from course_utils.exercises import NO_ANSWER_YET
+from course_utils.lesson02 import (
+    DEGREES,
+    EXERCISES,
+    IDENTITY_TOLERANCE,
+    decompose,
+    double_descent,
+    double_descent_summary,
+    draw_training_sets,
+    explore_network_fits,
+    explore_polynomial_fits,
+    fit_polynomials,
+    fit_ridge_polynomials,
+    network_bias_variance,
+    network_fits,
+    plot_decomposition,
+    plot_double_descent,
+    plot_network_decomposition,
+    polynomial_bias_variance,
+    polynomial_fits,
+    predict_networks,
+    predict_polynomials,
+    train_networks,
+    trends,
+)
+from course_utils.lesson02.exercises import variance_term
 
 SEEDS = (0, 1, 2)
 CFG = budget("02", "smoke")
+
+
+def assert_draws_decomposition(fig, table, key: str, *, extra_lines: int = 0) -> None:
+    """The left panel draws every column of ``table`` against ``key``; the right one the identity's gap."""
+    ax, ax_gap = fig.axes
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    assert len(lines) == 6 + extra_lines
+    for label, column in (("bias²", "bias2"), ("variance", "variance"), ("noise σ²", "noise"),
+                          ("bias² + variance + noise", "total"), ("expected test error (measured)", "expected_error"),
+                          ("training error", "train_error")):
+        assert np.array_equal(lines[label].get_xdata(), table[key]), label
+        assert np.array_equal(lines[label].get_ydata(), table[column]), label
+    assert ax.get_yscale() == "log"
+    assert [text.get_text() for text in ax.get_legend().get_texts()][:6] == list(lines)[:6]
+    assert ax_gap.get_title() == "Identity check"
+    assert np.allclose([bar.get_height() for bar in ax_gap.patches[:len(table)]], 100 * table["relative_gap"])
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -29,14 +62,15 @@ def test_polynomial_decomposition_claims(seed):
     assert trend.max_gap < IDENTITY_TOLERANCE, trend
     # Nested models: a higher degree can always reproduce a lower one's fit.
     assert np.all(np.diff(table["train_error"]) <= 1e-12), table["train_error"]
-    assert plot_decomposition(table) is not None
+    assert_draws_decomposition(plot_decomposition(table), table, "degree")
 
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_network_decomposition_claims(seed):
     widths = CFG.nn_widths
     table = network_bias_variance(widths, n_resamples=CFG.nn_resamples, epochs=CFG.nn_epochs, seed=seed)
-    init_only = network_bias_variance(widths, n_resamples=CFG.nn_resamples, epochs=CFG.nn_epochs, seed=seed, vary="init")
+    init_only = network_bias_variance(widths, n_resamples=CFG.nn_resamples, epochs=CFG.nn_epochs, seed=seed,
+                                      vary="init")
     trend = trends(table, "width")
     assert trend.max_gap < IDENTITY_TOLERANCE, trend
     assert (table["variance"] > 0.1 * table["noise"]).all(), table
@@ -44,7 +78,12 @@ def test_network_decomposition_claims(seed):
     assert trend.variance_rise < 1.5, trend
     assert table["expected_error"].iloc[-1] < 1.1 * table["expected_error"].min(), table
     assert init_only["variance"].iloc[0] > 3 * init_only["variance"].iloc[-1], init_only
-    assert isinstance(plot_network_decomposition(table, init_only), Figure)
+    fig = plot_network_decomposition(table, init_only)
+    assert_draws_decomposition(fig, table, "width", extra_lines=1)
+    ax = fig.axes[0]
+    assert ax.get_title() == "Small MLPs: decomposition by width" and ax.get_xscale() == "log"
+    assert ax.get_lines()[-1].get_label() == "variance, initialisation only"
+    assert np.array_equal(ax.get_lines()[-1].get_ydata(), init_only["variance"])
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -56,7 +95,20 @@ def test_double_descent_claims(seed):
     assert summary["max_train_error_beyond_n"] < 1e-10, summary
     below = table.loc[table["n_features"] < CFG.dd_train, "train_error"]
     assert (below > 1e-6).all()
-    assert isinstance(plot_double_descent(table), Figure)
+    fig = plot_double_descent(table)
+    ax, ax_norm = fig.axes
+    assert ax.get_title() == "Double descent of the test error"
+    assert ax_norm.get_title() == "Size of the fitted weights"
+    mean = table.groupby("n_features")[["test_error", "norm"]].mean()
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    test_line = lines[f"test error (mean of {CFG.dd_seeds} seeds; faint: each seed)"]
+    assert np.allclose(test_line.get_xdata(), mean.index) and np.allclose(test_line.get_ydata(), mean["test_error"])
+    # training error drawn only where it is above zero: below p = n
+    assert np.all(np.asarray(lines["training error"].get_xdata()) < CFG.dd_train)
+    assert list(lines[f"p = n = {CFG.dd_train}"].get_xdata()) == [CFG.dd_train, CFG.dd_train]
+    assert len(ax.get_lines()) == CFG.dd_seeds + 3  # one faint line per seed, the mean, training error, p = n
+    norm_line = {line.get_label(): line for line in ax_norm.get_lines()}["mean of the seeds"]
+    assert np.allclose(norm_line.get_ydata(), mean["norm"])
 
 
 def test_identity_is_exact_without_noise():
@@ -88,9 +140,26 @@ def test_stacked_networks_train_exactly_like_separate_ones():
         assert np.allclose(stacked[r], alone, atol=1e-5)
 
 
-def test_sliders_render_headless():
-    assert isinstance(explore_polynomial_fits(degree=5, n_train=20, noise=0.5), Figure)
-    assert isinstance(explore_network_fits(width=4, epochs=20, n_resamples=3), Figure)
+def assert_draws_fits(fig, fits, n_fits: int, title_start: str):
+    (ax,) = fig.axes
+    lines = ax.get_lines()
+    assert len(lines) == n_fits + 3  # every fit, their mean, the true function, one training set
+    assert ax.get_title().startswith(title_start)
+    parts = fits.parts
+    assert f"bias² = {parts.bias2:.3g}   variance = {parts.variance:.3g}" in ax.get_title()
+    mean, truth, dots = lines[-3:]
+    assert [line.get_label() for line in (mean, truth, dots)] == [
+        "mean of the fits", "true function sin(2πx)", "one training set"]
+    assert np.allclose(mean.get_ydata(), fits.predictions.mean(axis=0))
+    assert np.allclose(truth.get_ydata(), np.sin(2 * np.pi * fits.x_grid))
+    assert np.array_equal(dots.get_xdata(), fits.x_train[0]) and np.array_equal(dots.get_ydata(), fits.y_train[0])
+
+
+def test_sliders_draw_their_fits():
+    fig = explore_polynomial_fits(degree=5, n_train=20, noise=0.5)
+    assert_draws_fits(fig, polynomial_fits(5, 20, 0.5), 40, "Degree 5, n = 20, noise σ = 0.50: 40 fits")
+    fig = explore_network_fits(width=4, epochs=20, n_resamples=3)
+    assert_draws_fits(fig, network_fits(4, 20, n_resamples=3), 3, "MLP width 4, 20 epochs, n = 30: 3 networks")
 
 
 @pytest.mark.parametrize("call, name", [
@@ -114,11 +183,10 @@ def test_exercises_give_feedback():
     assert EXERCISES["irreducible"].check(0.09)
     assert not EXERCISES["irreducible"].check(0.3)
     assert EXERCISES["more_data"].check("b")
+    assert "variance_term" not in lesson02.__all__  # the coding exercise's answer is not star-imported
 
 
 def test_variance_term_exercise_matches_decompose_and_hints_each_mistake():
-    from course_utils.bias_variance import EXERCISES, decompose, variance_term
-
     rng = np.random.default_rng(0)
     predictions = rng.normal(size=(6, 9))
     assert variance_term(predictions) == pytest.approx(decompose(predictions, np.zeros(9), 0.1).variance)
@@ -129,3 +197,25 @@ def test_variance_term_exercise_matches_decompose_and_hints_each_mistake():
     assert "all R x m" in exercise.check(lambda p: float(p.var())).message
     assert "standard deviations" in exercise.check(lambda p: float(p.std(axis=0).mean())).message
     assert "across the test inputs" in exercise.check(lambda p: float(p.var(axis=1).mean())).message
+
+
+def test_fitter_is_an_argument():
+    """Least squares by default; ridge with no penalty is least squares; a penalty cuts the variance at high degree."""
+    kwargs = dict(n_resamples=40, n_test=50, seed=1)
+    default = polynomial_bias_variance([1, 8], **kwargs)
+    assert default.equals(polynomial_bias_variance([1, 8], fitter=fit_polynomials, **kwargs))
+    unpenalised = polynomial_bias_variance([1, 8], fitter=lambda x, y, d: fit_ridge_polynomials(x, y, d, penalty=0),
+                                           **kwargs)
+    assert np.allclose(unpenalised["variance"], default["variance"], rtol=1e-6)
+    ridge = polynomial_bias_variance([1, 8], fitter=lambda x, y, d: fit_ridge_polynomials(x, y, d, penalty=0.01),
+                                     **kwargs)
+    assert ridge["variance"].iloc[-1] < default["variance"].iloc[-1] / 10, (ridge, default)
+    assert ridge["train_error"].iloc[-1] > default["train_error"].iloc[-1]  # the penalty gives up training fit
+
+
+def test_ridge_shrinks_the_coefficients():
+    x_train, y_train = draw_training_sets(3, 20, seed=2)
+    norms = [np.linalg.norm(fit_ridge_polynomials(x_train, y_train, 6, penalty=p), axis=1) for p in (0.0, 0.1, 10.0)]
+    assert np.all(norms[0] > norms[1]) and np.all(norms[1] > norms[2])
+    with pytest.raises(ValueError, match="penalty"):
+        fit_ridge_polynomials(x_train, y_train, 6, penalty=-1.0)

@@ -1,13 +1,29 @@
 """Lesson 03's claims, checked for three seeds at smoke sizes (the notebook uses the same thresholds)."""
 import ipywidgets
+import numpy as np
+import pandas as pd
 import pytest
-from matplotlib.figure import Figure
+import torch
 
 from course_utils import budget
-from course_utils.capacity import (
-    EXERCISES, capacity_sweep, diagnose, explore_fit, explore_fit_panel, label_noise_experiment,
-    loss_rise, pick_fits, plot_capacity_sweep, plot_fits, plot_label_noise,
+from course_utils.lesson03 import (
+    EXERCISES,
+    EarlyStoppingMonitor,
+    capacity_sweep,
+    diagnose,
+    explore_fit,
+    explore_fit_panel,
+    highest_val_acc,
+    label_noise_experiment,
+    loss_rise,
+    lowest_val_loss,
+    pick_fits,
+    plot_capacity_sweep,
+    plot_fits,
+    plot_label_noise,
 )
+from course_utils.lesson03.exercises import best_epoch_with_patience
+from course_utils.models import mlp
 
 SEEDS = (0, 1, 2)
 CFG = budget("03", "smoke")
@@ -47,7 +63,32 @@ def test_learning_curves_of_the_three_fits(sweep):
     rise = {kind: loss_rise(sweep.histories[width]) for kind, width in fits.items()}
     assert rise["underfitting"] < 1.05 and rise["overfitting"] > 1.25, rise
     assert rise["well-fitting"] < rise["overfitting"], rise
-    assert isinstance(plot_fits(sweep, fits), Figure) and isinstance(plot_capacity_sweep(sweep), Figure)
+
+
+def test_sweep_figure_draws_training_and_test_accuracy_per_parameter_count(sweep):
+    ax, = plot_capacity_sweep(sweep).axes
+    train, test = ax.get_lines()
+    assert list(train.get_xdata()) == list(sweep.table.parameters) and ax.get_xscale() == "log"
+    assert np.allclose(train.get_ydata(), 100 * sweep.table.train_acc)
+    assert np.allclose(test.get_ydata(), 100 * sweep.table.test_acc)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "training accuracy", "test accuracy", "gap (training - test)"]
+    assert [t.get_text() for t in ax.texts] == [str(w) for w in sweep.table.width]  # one width label per point
+    assert ax.get_title() == "Capacity sweep: accuracy after the last epoch"
+
+
+def test_learning_curve_figure_draws_both_splits_of_the_three_fits(sweep):
+    fits = pick_fits(sweep)
+    fig = plot_fits(sweep, fits)
+    ax_loss, ax_acc = fig.axes
+    assert ax_acc.get_legend() is None and len(fig.legends) == 1  # the legend moved beside the plots
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels == [f"{kind} ({width} units) {split}" for kind, width in fits.items()
+                      for split in ("training", "validation")]
+    assert len(ax_loss.get_lines()) == len(ax_acc.get_lines()) == 6
+    over = sweep.histories[fits["overfitting"]].epochs
+    assert np.allclose(ax_loss.get_lines()[5].get_ydata(), over.val_loss)
+    assert np.allclose(ax_acc.get_lines()[4].get_ydata(), 100 * over.train_acc)
 
 
 def test_label_noise_is_memorized_and_early_stopping_wins(noise):
@@ -58,7 +99,30 @@ def test_label_noise_is_memorized_and_early_stopping_wins(noise):
     assert best.test_acc > last.test_acc + 0.03, noise.epochs
     # The checkpoint holds the weights of the best validation epoch.
     assert noise.restored_test_acc == pytest.approx(best.test_acc, abs=1e-9)
-    assert isinstance(plot_label_noise(noise), Figure)
+
+
+def test_default_stopping_rule_keeps_the_first_epoch_of_highest_validation_accuracy(noise):
+    assert noise.best_epoch == int(noise.epochs.val_acc.idxmax())
+
+
+def test_label_noise_figure_marks_the_kept_epoch_and_the_label_ceiling(noise):
+    fig = plot_label_noise(noise)
+    ax_acc, ax_fit = fig.axes
+    frame = noise.epochs
+    train, val, test, ceiling, kept, star, end = ax_acc.get_lines()
+    assert np.allclose(train.get_ydata(), 100 * frame.train_acc) and np.allclose(val.get_ydata(), 100 * frame.val_acc)
+    assert np.allclose(test.get_ydata(), 100 * frame.test_acc)
+    assert list(ceiling.get_ydata()) == [pytest.approx(100 * (1 - noise.label_noise))] * 2
+    assert list(kept.get_xdata()) == [noise.best_epoch] * 2
+    assert star.get_xdata()[0] == noise.best_epoch
+    assert star.get_ydata()[0] == pytest.approx(100 * noise.at_best.test_acc)
+    assert end.get_xdata()[0] == frame.epoch.iloc[-1]
+    assert ax_acc.get_title() == f"{100 * noise.label_noise:.0f}% of training labels wrong"
+    assert f"test at best validation epoch ({noise.best_epoch})" in ax_acc.get_legend().get_texts()[4].get_text()
+    clean, memorized, _ = ax_fit.get_lines()
+    assert np.allclose(clean.get_ydata(), 100 * frame.clean_fit)
+    assert np.allclose(memorized.get_ydata(), 100 * frame.noise_memorized)
+    assert ax_fit.get_title() == "Clean labels are learned first, noise later"
 
 
 def test_clean_labels_are_learned_before_the_noise(noise):
@@ -67,10 +131,65 @@ def test_clean_labels_are_learned_before_the_noise(noise):
     assert last.noise_memorized > best.noise_memorized + 0.3, noise.epochs
 
 
-def test_slider_function_runs_headless():
-    assert isinstance(explore_fit(width=4, depth=2, epochs=2, label_noise=0.2, n_train=200, n_val=100), Figure)
-    assert isinstance(explore_fit(width=4, depth=0, epochs=1, n_train=200, n_val=100), Figure)
+def test_slider_function_draws_learning_curves_with_a_verdict():
+    fig = explore_fit(width=4, depth=2, epochs=2, label_noise=0.2, n_train=200, n_val=100)
+    title = fig._suptitle.get_text()
+    assert title.startswith("2 hidden layer(s) of 4 units (") and "20% noisy labels: " in title
+    assert [ax.get_title() for ax in fig.axes] == ["Loss", "Accuracy"]
+    assert all(len(ax.get_lines()) == 2 and len(ax.get_lines()[0].get_xdata()) == 3 for ax in fig.axes)  # epochs 0-2
+    linear = explore_fit(width=4, depth=0, epochs=1, n_train=200, n_val=100)._suptitle.get_text()
+    assert linear.startswith("linear model (7,850 parameters), 0% noisy labels: ")
     assert isinstance(explore_fit_panel(n_train=200, n_val=100), ipywidgets.interactive)
+
+
+def epochs_table(val_acc, val_loss) -> pd.DataFrame:
+    return pd.DataFrame({"epoch": range(len(val_acc)), "val_acc": val_acc, "val_loss": val_loss})
+
+
+def test_stopping_rules_pick_the_first_best_epoch_of_their_column():
+    table = epochs_table([0.1, 0.6, 0.6, 0.5], [2.0, 1.0, 0.8, 0.8])
+    assert highest_val_acc(table) == 1 and lowest_val_loss(table) == 2
+
+
+class Snapshot:
+    """The part of a `History` that a stopping rule reads."""
+
+    def __init__(self, val_acc, val_loss):
+        self.epochs = epochs_table(val_acc, val_loss)
+
+
+def test_monitor_copies_the_weights_of_the_epoch_its_rule_keeps(small_data):
+    model = mlp(4, 1)
+    monitor = EarlyStoppingMonitor(model, small_data.test, lowest_val_loss)
+    assert monitor.best_epoch == 0 and len(monitor.test_acc) == 1
+    with torch.no_grad():
+        model[-1].bias.add_(1.0)
+    kept = model[-1].bias.clone()
+    monitor(Snapshot([0.1, 0.2], [2.0, 1.0]))  # epoch 1 has the lowest loss so far: its weights are copied
+    assert monitor.best_epoch == 1
+    with torch.no_grad():
+        model[-1].bias.add_(1.0)
+    monitor(Snapshot([0.1, 0.2, 0.9], [2.0, 1.0, 1.5]))  # a higher loss at epoch 2: epoch 1 stays
+    assert monitor.best_epoch == 1 and len(monitor.test_acc) == 3
+    assert torch.equal(monitor.restore_best()[-1].bias, kept)
+
+
+def test_monitor_refuses_a_rule_that_goes_back_to_weights_it_did_not_keep(small_data):
+    # keeps epoch 1, then asks for epoch 0, whose weights were replaced
+    monitor = EarlyStoppingMonitor(mlp(4, 1), small_data.test, lambda epochs: len(epochs) - 1 if len(epochs) < 3 else 0)
+    monitor(Snapshot([0.1, 0.2], [2.0, 1.0]))
+    with pytest.raises(ValueError, match="stopping rule chose epoch 0"):
+        monitor(Snapshot([0.1, 0.2, 0.3], [2.0, 1.0, 0.9]))
+
+
+def test_the_stopping_rule_changes_which_weights_are_kept_not_the_training():
+    sizes = {"n_train": 300, "n_val": 300, "n_test": 300, "width": 64, "epochs": 6, "seed": 0}
+    by_acc = label_noise_experiment(0.4, **sizes)
+    by_loss = label_noise_experiment(0.4, **sizes, stopping_rule=lowest_val_loss)
+    pd.testing.assert_frame_equal(by_acc.epochs, by_loss.epochs)
+    assert by_acc.best_epoch == int(by_acc.epochs.val_acc.idxmax())
+    assert by_loss.best_epoch == int(by_loss.epochs.val_loss.idxmin())
+    assert by_loss.restored_test_acc == pytest.approx(by_loss.at_best.test_acc, abs=1e-9)
 
 
 def test_diagnose():
@@ -101,10 +220,6 @@ def test_exercises_give_feedback():
 
 
 def test_patience_exercise_accepts_the_reference_and_hints_each_mistake():
-    import numpy as np
-
-    from course_utils.capacity import EXERCISES, best_epoch_with_patience
-
     assert best_epoch_with_patience([0.1, 0.6, 0.5, 0.4, 0.9], 2) == 1
     assert best_epoch_with_patience([0.1, 0.6, 0.5, 0.4, 0.9], 3) == 4
     assert best_epoch_with_patience([0.5, 0.5, 0.5, 0.9], 2) == 0

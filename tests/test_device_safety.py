@@ -17,7 +17,7 @@ from torch import nn
 
 from course_utils.config import synchronize
 from course_utils.data import Split
-from course_utils.gradient_descent import per_sample_gradient_variance
+from course_utils.gradients import per_sample_gradient_variance
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOAT64 = re.compile(r"\.double\(\)|float64")

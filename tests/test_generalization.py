@@ -1,18 +1,33 @@
 """Lesson 01 (generalization): the lesson's claims hold for three seeds at smoke sizes."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
-from matplotlib.figure import Figure
 
-from course_utils import budget
+from course_utils import budget, mlp
 from course_utils.data import shuffle_labels
 from course_utils.exercises import NO_ANSWER_YET
-from course_utils.generalization import (
-    CHANCE_ACCURACY, CHANCE_TOLERANCE, EXERCISES, MAX_GAP_TREND, MIN_GAP_DROP, MIN_GAP_SMALL_SET,
-    MIN_TRAIN_ACC_SHUFFLED, MIN_TRAIN_ACC_TRUE, epochs_to_reach, explore_generalization, explore_generalization_panel,
-    gap_reading_exercise, gap_trend, plot_size_sweep, plot_train_test, plot_true_vs_shuffled,
-    shuffle_some_labels, size_sweep, train_wide_mlp,
+from course_utils.lesson01 import (
+    CHANCE_ACCURACY,
+    CHANCE_TOLERANCE,
+    EXERCISES,
+    MAX_GAP_TREND,
+    MIN_GAP_DROP,
+    MIN_GAP_SMALL_SET,
+    MIN_TRAIN_ACC_SHUFFLED,
+    MIN_TRAIN_ACC_TRUE,
+    epochs_to_reach,
+    explore_generalization,
+    explore_generalization_panel,
+    gap_reading_exercise,
+    gap_trend,
+    plot_size_sweep,
+    plot_train_test,
+    plot_true_vs_shuffled,
+    shuffle_some_labels,
+    size_sweep,
+    train_wide_mlp,
 )
 
 SEEDS = (0, 1, 2)
@@ -91,14 +106,80 @@ def test_epochs_to_reach_rejects_a_level_above_one():
         epochs_to_reach(run.history, 95)
 
 
-def test_plots_and_slider_function_run_headless():
+def test_narrow_network_fits_true_labels_but_memorizes_fewer_shuffled_ones(true_and_shuffled):
+    """The notebook's "change it" example: the same training with a 16-unit network as ``make_model``."""
+    seed, _, wide_shuffled = true_and_shuffled
+    runs = [train_wide_mlp(SMOKE.n_train, SMOKE.epochs, shuffled_fraction=fraction, n_test=SMOKE.n_test,
+                           track_test=False, make_model=lambda: mlp(16, 1), seed=seed) for fraction in (0.0, 1.0)]
+    narrow_true, narrow_shuffled = runs
+    assert narrow_true.n_parameters == 784 * 16 + 16 + 16 * 10 + 10
+    assert narrow_true.train_acc >= 0.95, (seed, narrow_true.train_acc)
+    assert narrow_shuffled.train_acc < wide_shuffled.train_acc - 0.2, (seed, narrow_shuffled.train_acc)
+
+
+def test_make_model_defaults_to_the_wide_mlp_and_reaches_the_size_sweep():
+    default = train_wide_mlp(100, 2, n_test=200, track_test=False, seed=3)
+    explicit = train_wide_mlp(100, 2, n_test=200, track_test=False, seed=3, make_model=lambda: mlp(1024, 1))
+    assert default.n_parameters == explicit.n_parameters == 814_090
+    assert default.history.epochs["train_loss"].tolist() == explicit.history.epochs["train_loss"].tolist()
+    assert (default.train_acc, default.test_acc) == (explicit.train_acc, explicit.test_acc)
+    built = []
+
+    def counting_mlp():
+        built.append(1)
+        return mlp(8, 1)
+
+    table = size_sweep((64, 128), 1, n_test=200, make_model=counting_mlp)
+    assert len(built) == 2 and list(table["n_train"]) == [64, 128]
+
+
+def test_learning_curves_draw_the_measured_accuracies():
     run = train_wide_mlp(100, 2, shuffled_fraction=0.5, n_test=200)
-    assert isinstance(plot_train_test(run), Figure)
-    assert isinstance(plot_true_vs_shuffled(run, run), Figure)
+    frame = run.history.epochs
+    fig = plot_train_test(run)
+    (ax,) = fig.axes
+    assert ax.get_title() == "100 training images, 814,090 parameters"
+    train_line, test_line, chance_line = ax.get_lines()
+    np.testing.assert_allclose(train_line.get_ydata(), 100 * frame["train_acc"])
+    np.testing.assert_allclose(test_line.get_ydata(), 100 * frame["val_acc"])
+    np.testing.assert_allclose(chance_line.get_ydata(), [100 * CHANCE_ACCURACY] * 2)
+    assert [text.get_text() for text in ax.get_legend().get_texts()] == [
+        "training set (the labels it trained on)", "test set (new images, true labels)", "chance (10 %)"]
+    assert f"{100 * run.gap:.0f} pts" in " ".join(text.get_text() for text in ax.texts)
+
+    fig = plot_true_vs_shuffled(run, run)
+    assert [ax.get_title() for ax in fig.axes] == ["True labels", "Labels shuffled (50 %)"]
+    assert fig._suptitle.get_text() == "The same 814,090-parameter MLP on the same 100 images"
+    assert len(fig.legends) == 1 and len(fig.legends[0].get_texts()) == 3
+    for ax in fig.axes:
+        np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), 100 * frame["train_acc"])
+
+
+def test_size_sweep_figure_draws_the_table():
     table = size_sweep((64, 128), 1, n_test=200)
-    assert isinstance(plot_size_sweep(table), Figure)
-    assert isinstance(explore_generalization(n_train=100, epochs=1, shuffled_fraction=0.3, n_test=200), Figure)
-    assert explore_generalization_panel() is not None
+    fig = plot_size_sweep(table)
+    ax_acc, ax_gap = fig.axes
+    assert (ax_acc.get_title(), ax_gap.get_title()) == ("Accuracy after training", "Generalization gap")
+    train_line, test_line = ax_acc.get_lines()
+    np.testing.assert_allclose(train_line.get_xdata(), [64, 128])
+    np.testing.assert_allclose(train_line.get_ydata(), 100 * table["train_acc"])
+    np.testing.assert_allclose(test_line.get_ydata(), 100 * table["test_acc"])
+    np.testing.assert_allclose(ax_gap.get_lines()[0].get_ydata(), 100 * table["gap"])
+    assert [text.get_text() for text in ax_gap.texts] == [f"{100 * gap:.0f}" for gap in table["gap"]]
+    assert [text.get_text() for text in ax_acc.get_legend().get_texts()] == [
+        "training accuracy", "test accuracy", "gap"]
+    assert fig._suptitle.get_text() == "The same network trained for 1 epochs on each training set"
+
+
+def test_slider_function_and_panel():
+    fig = explore_generalization(n_train=100, epochs=1, shuffled_fraction=0.3, n_test=200)
+    (ax,) = fig.axes
+    assert ax.get_title() == "100 images, 30% of labels shuffled"
+    assert list(ax.get_lines()[0].get_xdata()) == [0, 1]  # before training, after the one epoch
+    panel = explore_generalization_panel()
+    assert panel.manual and panel.result is None
+    assert [control.description for control in panel.controls] == ["training images", "epochs", "labels shuffled"]
+    assert panel.controls[0].max == 4_000
 
 
 def test_exercises_give_feedback_without_the_answer():
@@ -121,7 +202,7 @@ def test_gap_reading_exercise_uses_the_learners_run():
 
 
 def test_accuracy_exercise_accepts_the_reference_and_hints_each_mistake():
-    from course_utils.generalization import EXERCISES, accuracy
+    from course_utils.lesson01 import EXERCISES, accuracy
 
     exercise = EXERCISES["accuracy"]
     logits = torch.tensor([[0.0, 1.0], [2.0, 1.0], [0.0, 3.0]])

@@ -1,31 +1,34 @@
-"""Lesson 04's claims, checked with the smoke budget for three seeds."""
+"""Lesson 04 (course_utils/lesson04/ and the toolkit pieces it uses): the claims with the smoke budget
+for three seeds, what the figures draw, the 2-D paths and their rate rule, exercises and bad input."""
 import math
 
 import numpy as np
 import pytest
-from matplotlib.figure import Figure
+import torch
 
 from course_utils import budget, fashion_mnist, mlp, seed_everything
-from course_utils.gradient_descent import (
+from course_utils.batch_runs import evaluation_points, train_variant
+from course_utils.gradients import flat_gradient
+from course_utils.lesson04 import (
     EXERCISES,
+    batch_gradient_spread,
     compare_variants,
-    evaluation_points,
     explore_trajectories,
     explore_trajectories_panel,
     gradient_quality,
-    make_regression_2d,
+    lowest_variant,
+    plot_batch_losses,
     plot_gradient_quality,
     plot_time_per_epoch,
     plot_variants,
     time_per_epoch,
-    trace_2d,
-    train_variant,
     trajectory_claims,
     trajectory_table,
     variance_slope,
     variant_claims,
     variant_table,
 )
+from course_utils.toy_regression import constant_lr, make_regression_2d, trace_2d
 
 SEEDS = (0, 1, 2)
 CFG = budget("04", "smoke")
@@ -50,22 +53,37 @@ def test_variants_per_epoch_per_update_per_second(seeded):
     assert c["mini_epoch_loss"] < c["full_epoch_loss"] - 0.3, (seed, c)
     # Per update: the full gradient makes more progress than one example's gradient.
     assert c["full_update_loss"] < c["sgd_update_loss"] - 0.15, (seed, c)
-    # Per second: mini-batch ahead of B=1 (and, on a CPU, of full batch).
-    assert c["mini_window_loss"] < c["sgd_window_loss"], (seed, c)
-    assert c["mini_window_loss"] < c["full_window_loss"], (seed, c)
+    # Per second at typical speed (each update at its run's median cost): mini-batch ahead of B=1
+    # (and, on a CPU, of full batch).
+    assert c["mini_typical_loss"] < c["sgd_typical_loss"], (seed, c)
+    assert c["mini_typical_loss"] < c["full_typical_loss"], (seed, c)
     assert c["sgd_seconds_per_epoch"] > 5 * c["mini_seconds_per_epoch"], (seed, c)
 
 
 def test_plot_variants_and_step_records(seeded):
-    _, train, runs = seeded
+    _, _, runs = seeded
     figure = plot_variants(runs)
     per_epoch = figure.axes[0]
     # Every run drawn whole on the (log) epoch axis: the full-batch curve reaches its last epoch.
     assert per_epoch.get_xscale() == "log"
     assert per_epoch.get_xlim()[1] >= CFG.full_batch_epochs
     assert max(line.get_xdata()[-1] for line in per_epoch.lines) == pytest.approx(CFG.full_batch_epochs)
+    assert [ax.get_title() for ax in figure.axes] == ["Per epoch", "Per update", "Per second"]
+    labels = [line.get_label() for line in per_epoch.lines]
+    assert labels == [f"{name} (B={run.batch_size}, {round(run.curve['epoch'].iloc[-1])} epochs)"
+                      for name, run in runs.items()]
+    for ax in figure.axes:  # every panel draws each run's whole-set loss
+        for line, run in zip(ax.lines, runs.values()):
+            assert np.allclose(line.get_ydata(), run.curve["train_loss"])
+    assert np.allclose(figure.axes[2].lines[0].get_xdata(), runs["full batch"].curve["seconds"])
+    batch_losses = plot_batch_losses(runs)
+    assert [ax.get_title().split(":")[0] for ax in batch_losses.axes] == [
+        "stochastic (B=1)", f"mini-batch (B={CFG.minibatch_size})"]
+    faint, _, whole_set = batch_losses.axes[0].lines
+    assert np.allclose(faint.get_ydata(), runs["stochastic"].history.steps["loss"])
+    assert np.allclose(whole_set.get_ydata(), runs["stochastic"].curve["train_loss"])
     table = variant_table(variant_claims(runs))
-    assert list(table.index) == ["full batch", "mini-batch", "stochastic (B=1)"] and table.shape == (3, 5)
+    assert list(table.index) == ["full batch", "mini-batch", "stochastic (B=1)"] and table.shape == (3, 6)
     assert table.columns[0].startswith("loss after") and table.columns[-1] == "seconds per epoch"
     for run in runs.values():
         steps = run.history.steps
@@ -90,7 +108,18 @@ def test_gradient_quality_cosine_rises_and_variance_falls_as_one_over_b(seeded):
         ratio = quality["variance"] / quality["predicted_variance"]
         assert ratio.between(0.5, 2.0).all(), (seed, label, ratio.tolist())
     assert qualities["trained"]["cosine"].iloc[-1] < qualities["start"]["cosine"].iloc[-1], (seed, qualities)
-    assert isinstance(plot_gradient_quality(qualities), Figure)
+    figure = plot_gradient_quality(qualities)
+    ax_cos, ax_var = figure.axes
+    assert ax_cos.get_title().startswith("Direction") and ax_var.get_title().startswith("Spread")
+    assert ax_var.get_xscale() == ax_var.get_yscale() == "log"
+    start = qualities["start"]
+    measured, predicted = ax_var.lines[0], ax_var.lines[1]
+    assert np.allclose(measured.get_xdata(), start["batch_size"]) and np.allclose(measured.get_ydata(), start["variance"])
+    assert np.allclose(predicted.get_ydata(), start["predicted_variance"])
+    assert measured.get_label() == f"start: measured (fitted slope {variance_slope(start):.2f})"
+    legend = [text.get_text() for text in ax_cos.get_legend().get_texts()]
+    assert legend == ["start: predicted", "trained: predicted", "start: measured (mean ± std)",
+                      "trained: measured (mean ± std)"]
 
 
 def test_time_per_epoch_b1_much_slower(seeded):
@@ -99,7 +128,12 @@ def test_time_per_epoch_b1_much_slower(seeded):
     by_size = timing.set_index("batch_size")["seconds"]
     assert by_size[1] > 5 * by_size[256], timing
     assert list(timing["updates"]) == [len(train), math.ceil(len(train) / 16), math.ceil(len(train) / 256)]
-    assert isinstance(plot_time_per_epoch(timing), Figure)
+    figure = plot_time_per_epoch(timing)
+    ax_epoch, ax_update = figure.axes
+    assert np.allclose(ax_epoch.lines[0].get_ydata(), timing["seconds"])
+    assert np.allclose(ax_update.lines[0].get_ydata(), timing["ms_per_update"])
+    assert [text.get_text() for text in ax_epoch.texts] == [f"{u} updates" for u in timing["updates"]]
+    assert ax_epoch.get_title() == "Time for one pass over the data" and ax_update.get_title() == "Time for one update"
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -137,7 +171,65 @@ def test_slider_function_and_panel():
     assert all(m.get_markeredgecolor() != m.get_color() for m in markers)
     stochastic = next(line for line in paths.lines if line.get_label().startswith("stochastic"))
     assert stochastic.get_alpha() < 0.6  # see-through, not a wall
-    assert explore_trajectories_panel() is not None
+    # One point per update plus the start: 3 epochs of 64 points are 3, 48 and 192 updates.
+    lengths = {line.get_label(): len(line.get_xdata()) for line in paths.lines if "(B=" in line.get_label()}
+    assert lengths == {"full batch (B=64)": 4, "mini-batch (B=4)": 49, "stochastic (B=1)": 193}
+    assert figure._suptitle.get_text() == "lr=0.3, 3 epochs; updates made: B=64: 3, B=4: 48, B=1: 192"
+    panel = explore_trajectories_panel()
+    assert [control.description for control in panel.controls] == ["learning rate", "mini-batch size", "epochs"]
+    assert panel.result._suptitle.get_text().startswith("lr=0.1, 10 epochs;")
+
+
+def test_trace_2d_takes_a_rate_rule():
+    problem = make_regression_2d(n=16, seed=0)
+    plain = trace_2d(problem, batch_size=4, lr=0.1, epochs=3, seed=1)
+    assert np.array_equal(trace_2d(problem, batch_size=4, lr=0.1, epochs=3, seed=1, lr_at=constant_lr), plain)
+    seen = []
+
+    def halving(lr, epoch):
+        seen.append(epoch)
+        return lr / 2
+
+    halved = trace_2d(problem, batch_size=4, lr=0.2, epochs=3, seed=1, lr_at=halving)
+    assert seen == [step / 4 for step in range(12)]  # epochs done before each update, fractional
+    assert np.allclose(halved, plain)  # rate 0.2 / 2 is the constant rate 0.1
+
+
+def test_a_decaying_rate_settles_b1_but_slows_full_batch():
+    problem = make_regression_2d(seed=0)
+
+    def decaying(lr, epoch):
+        return lr / (1 + epoch)
+
+    constant = trajectory_claims(problem, lr=0.1, epochs=10, minibatch_size=8, long_epochs=200)
+    decayed = trajectory_claims(problem, lr=0.1, epochs=10, minibatch_size=8, long_epochs=200, lr_at=decaying)
+    assert decayed["sgd_long_excess"] < constant["sgd_long_excess"] / 100, (constant, decayed)
+    assert decayed["full_long_excess"] > 100 * constant["full_long_excess"], (constant, decayed)
+    figure = explore_trajectories(lr=0.1, batch_size=8, epochs=2, lr_at=decaying)
+    assert figure._suptitle.get_text().startswith("lr=0.1 (decaying), 2 epochs;")
+
+
+def test_lowest_variant():
+    claims = {"full_epoch_loss": 2.0, "mini_epoch_loss": 1.0, "sgd_epoch_loss": 0.5,
+              "full_update_loss": 0.9, "mini_update_loss": 0.8, "sgd_update_loss": 1.8}
+    assert lowest_variant(claims, "epoch") == "stochastic"
+    assert lowest_variant(claims, "update") == "mini-batch"
+    assert lowest_variant(claims, "update", among=("full batch", "stochastic")) == "full batch"
+    with pytest.raises(ValueError, match="comparison"):
+        lowest_variant(claims, "epochs")
+
+
+def test_a_batch_of_every_example_is_the_full_gradient():
+    train = fashion_mnist(100, n_test=10, seed=0, device="cpu").train
+    seed_everything(0)
+    model = mlp(depth=0)
+    full = flat_gradient(model, train.x, train.y)
+    generator = torch.Generator().manual_seed(0)
+    cosines, distances = batch_gradient_spread(model, train, full, len(train), 3, generator)
+    assert cosines == pytest.approx([1.0] * 3, abs=1e-5)
+    assert max(distances) < 1e-8 * float(full @ full)
+    cosines, distances = batch_gradient_spread(model, train, full, 1, 5, generator)
+    assert len(cosines) == len(distances) == 5 and max(cosines) < 0.99 and min(distances) > 0
 
 
 def test_train_variant_reports_divergence():
@@ -177,9 +269,7 @@ def test_exercises_give_feedback():
 
 
 def test_cosine_exercise_accepts_the_reference_and_hints_each_mistake():
-    import torch
-
-    from course_utils.gradient_descent import EXERCISES, cosine_similarity
+    from course_utils.lesson04 import cosine_similarity
 
     assert cosine_similarity(torch.tensor([1.0, 0.0]), torch.tensor([3.0, 0.0])) == pytest.approx(1.0)
     exercise = EXERCISES["cosine"]
@@ -188,3 +278,18 @@ def test_cosine_exercise_accepts_the_reference_and_hints_each_mistake():
     assert "dot product" in exercise.check(lambda g, full: float(g @ full)).message
     assert "projection" in exercise.check(lambda g, full: float(g @ full / full.norm() ** 2)).message
     assert "sign" in exercise.check(lambda g, full: abs(float(g @ full / (g.norm() * full.norm())))).message
+
+
+def test_a_stalled_moment_does_not_move_the_typical_speed(seeded):
+    """Stretching a few updates of B=1 (another program held the CPU) leaves its median cost unchanged."""
+    _, _, runs = seeded
+    sgd = runs["stochastic"]
+    before = sgd.median_seconds_per_update
+    steps = sgd.history.steps
+    stalled = steps.assign(seconds=steps["seconds"] + 0.5 * (steps.index >= len(steps) // 2))
+    sgd.history.steps = stalled
+    try:
+        assert sgd.median_seconds_per_update == pytest.approx(before)
+        assert variant_claims(runs)["at_typical"] > 0
+    finally:
+        sgd.history.steps = steps

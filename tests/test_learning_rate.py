@@ -3,16 +3,51 @@ import math
 
 import numpy as np
 import pytest
-from matplotlib.figure import Figure
 
-from course_utils import learning_rate as lesson
-from course_utils.learning_rate import (
-    EXERCISES, catch_up_fraction, compare_default_optimizers, compare_schedules, describe_generalization,
-    describe_sensitivity, equal_epoch_table, explore_learning_rate, explore_quadratic, gd_on_quadratic,
-    generalization_table, good_lr_ranges, learning_rate_panel, load_data, loss_match_ratio, lr_generalization,
-    lr_regimes, lr_sweep, measured_regime, optimizers_table, plot_generalization, plot_lr_sweep,
-    plot_optimizers, plot_quadratic_iterates, plot_regimes, plot_schedule_runs, predicted_regime,
-    quadratic_panel, quadratic_regimes, regimes_table, schedules_table, sweep_grid, t_critical_95,
+from course_utils.lesson05 import (
+    ADAM_OVER_SGD_MAX,
+    CATCH_UP_MAX,
+    CLOSED_FORM_RTOL,
+    EXERCISES,
+    GOOD_LOSS_REMOVED_PCT,
+    LOSS_MATCH_MAX,
+    MIN_GOOD_LRS,
+    SCHEDULE_MIN_TEST_ACC,
+    catch_up_fraction,
+    compare_default_optimizers,
+    compare_schedules,
+    default_optimizers,
+    describe_generalization,
+    describe_sensitivity,
+    equal_epoch_table,
+    explore_learning_rate,
+    explore_quadratic,
+    factor_schedule,
+    gd_on_quadratic,
+    generalization_table,
+    good_lr_ranges,
+    learning_rate_panel,
+    load_data,
+    loss_match_ratio,
+    lr_generalization,
+    lr_regimes,
+    lr_sweep,
+    measured_regime,
+    optimizers_table,
+    plot_generalization,
+    plot_lr_sweep,
+    plot_optimizers,
+    plot_quadratic_iterates,
+    plot_regimes,
+    plot_schedule_runs,
+    predicted_regime,
+    quadratic_panel,
+    quadratic_regimes,
+    regimes_table,
+    schedules_table,
+    sweep_grid,
+    t_critical_95,
+    train_to_target,
 )
 
 SEEDS = (0, 1, 2)
@@ -28,7 +63,7 @@ def data(request):
 def test_quadratic_regimes_follow_theory():
     table = quadratic_regimes((0.2, 0.5, 0.9, 1.0, 1.1, 1.5, 1.9, 2.0, 2.1, 3.0), curvature=3.0, n_steps=15)
     assert (table["predicted"] == table["measured"]).all(), table
-    by_factor = dict(zip(table["lr x L"], table["measured"]))
+    by_factor = dict(zip(table["lr x L"], table["measured"], strict=True))
     assert {by_factor[f] for f in (0.2, 0.5, 0.9)} == {"monotone"}
     assert {by_factor[f] for f in (1.1, 1.5, 1.9)} == {"oscillating"}
     assert {by_factor[f] for f in (2.1, 3.0)} == {"diverging"}
@@ -50,14 +85,20 @@ def test_measured_regime_reads_the_iterates_not_the_formula():
         measured_regime([1.0])
 
 
+def test_the_prediction_prompt_rates():
+    """The notebook asks about lr = 0.3 and 0.55 with L = 4 (lr x L = 1.2 and 2.2)."""
+    assert measured_regime(gd_on_quadratic(0.3, 4.0, n_steps=12)) == "oscillating"
+    assert measured_regime(gd_on_quadratic(0.55, 4.0, n_steps=12)) == "diverging"
+
+
 # ---------------------------------------------------------------- Fashion-MNIST claims, three seeds
 def test_too_small_slow_good_trains_too_large_diverges_cleanly(data):
     seed, split = data
     runs = lr_regimes(split, seed=seed, **SIZES)
     table = regimes_table(runs)
     good, large = table.loc["good"], table.loc["too large"]
-    assert not good["diverged"] and good["loss removed (%)"] > 40, table
-    assert catch_up_fraction(runs["too small"], runs["good"]) < 0.25, table
+    assert not good["diverged"] and good["loss removed (%)"] > GOOD_LOSS_REMOVED_PCT, table
+    assert catch_up_fraction(runs["too small"], runs["good"]) < CATCH_UP_MAX, table
     assert large["diverged"] and large["updates made"] < 3 * math.ceil(2000 / 64), table
 
 
@@ -65,8 +106,8 @@ def test_schedules_train_and_use_their_closed_form(data):
     seed, split = data
     table = schedules_table(compare_schedules(split, seed=seed, **SIZES))
     assert not table["diverged"].any(), table
-    assert (table["max relative deviation from closed form"] < 1e-6).all(), table
-    assert (table["final test accuracy (%)"] > 50).all(), table
+    assert (table["max relative deviation from closed form"] < CLOSED_FORM_RTOL).all(), table
+    assert (table["final test accuracy (%)"] > SCHEDULE_MIN_TEST_ACC).all(), table
 
 
 def test_adam_at_defaults_beats_sgd_at_defaults(data):
@@ -74,14 +115,14 @@ def test_adam_at_defaults_beats_sgd_at_defaults(data):
     table = optimizers_table(compare_default_optimizers(split, seed=seed, **SIZES))
     assert table.loc["SGD", "default lr"] == pytest.approx(1e-3)
     assert not table["diverged"].any(), table
-    assert table.loc["Adam", "final train loss"] < 0.5 * table.loc["SGD", "final train loss"], table
+    assert table.loc["Adam", "final train loss"] < ADAM_OVER_SGD_MAX * table.loc["SGD", "final train loss"], table
 
 
 def test_sgd_and_adam_both_have_a_range_of_good_rates(data):
     seed, split = data
     sweep = lr_sweep(split, lrs=sweep_grid(1e-4, 10.0, 2), epochs=3, width=64, seed=seed)
     ranges = good_lr_ranges(sweep)
-    assert (ranges["good lrs"] >= 2).all(), ranges
+    assert (ranges["good lrs"] >= MIN_GOOD_LRS).all(), ranges
     assert ranges.loc["adam", "best lr"] < ranges.loc["sgd", "best lr"], ranges
     assert ranges["smallest lr that diverged"].notna().all(), ranges  # the top of the grid is too large for both
     assert "decades" in describe_sensitivity(ranges)
@@ -92,11 +133,19 @@ def test_generalization_runs_are_matched_in_training_loss():
     histories = lr_generalization(n_train=500, n_test=1000, seeds=SEEDS, target_loss=target, max_epochs=150, width=64)
     table = generalization_table(histories, target)
     assert table["reached target"].all(), table
-    assert (loss_match_ratio(table) < 1.2).all(), table
+    assert (loss_match_ratio(table) < LOSS_MATCH_MAX).all(), table
     text = describe_generalization(table)
     assert "95% confidence interval" in text and "Measured:" in text
     assert set(equal_epoch_table(histories)["rate"]) == {"small", "large"}
-    assert isinstance(plot_generalization(histories, target), Figure)
+    figure = plot_generalization(histories, target)
+    ax = figure.axes[0]
+    assert ax.get_title() == "Test accuracy at each training loss (ringed: stop)"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["small lr = 0.02", "large lr = 0.2",
+                                                                   "target loss 0.3"]
+    assert ax.xaxis_inverted()
+    first = histories[("small", 0)].epochs.iloc[1:]  # the first run's dots: every epoch after the untrained one
+    np.testing.assert_allclose(ax.get_lines()[0].get_xdata(), first["train_loss"])
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), 100 * first["val_acc"])
 
 
 # ---------------------------------------------------------------- helpers, plots, sliders, exercises
@@ -117,23 +166,99 @@ def test_verdict_follows_the_numbers():
     assert t_critical_95(2) == pytest.approx(4.303) and t_critical_95(30) == pytest.approx(2.04, abs=0.01)
 
 
-def test_plots_and_sliders_render_headless():
+def test_sensitivity_says_whether_a_best_rate_lies_in_the_other_range():
+    import pandas as pd
+
+    def ranges(adam_largest_good):
+        return pd.DataFrame([
+            {"optimizer": "sgd", "best lr": 0.3, "best loss": 0.5, "good lrs": 3, "smallest good lr": 0.1,
+             "largest good lr": 1.0, "width (decades)": 1.0},
+            {"optimizer": "adam", "best lr": 0.003, "best loss": 0.4, "good lrs": 3, "smallest good lr": 0.001,
+             "largest good lr": adam_largest_good, "width (decades)": 1.0},
+        ]).set_index("optimizer")
+
+    apart = describe_sensitivity(ranges(0.01))
+    assert "factor of 100" in apart
+    assert "sgd's best rate 0.3 lies outside adam's good range (0.001 to 0.01)" in apart
+    assert "adam's best rate 0.003 lies outside sgd's good range (0.1 to 1)" in apart
+    assert "sgd's best rate 0.3 lies inside adam's good range" in describe_sensitivity(ranges(0.3))
+
+
+def test_adamw_default_weight_decay_is_what_the_lesson_says():
+    """torch's AdamW defaults to weight decay 0.01 and Adam to 0; fit's "adamw" keeps torch's 0.01."""
+    import torch
+
+    from course_utils.training import make_optimizer
+
+    def decay(optimizer):
+        return optimizer.param_groups[0]["weight_decay"]
+
+    parameter = [torch.zeros(1, requires_grad=True)]
+    built = {label: constructor(parameter) for label, constructor in default_optimizers().items()}
+    assert decay(built["AdamW"]) == 0.01 and decay(built["Adam"]) == 0
+    assert decay(make_optimizer("adamw", parameter)) == 0.01
+
+
+def test_a_custom_schedule_is_trained_and_recorded():
+    split = load_data(640, 200, seed=0)
+
+    def halve_halfway(step):
+        return 1.0 if step < 10 else 0.5
+
+    runs = compare_schedules(split, epochs=2, width=16, names=("constant",), custom={"halve": halve_halfway})
+    assert list(runs) == ["constant", "halve"]
+    np.testing.assert_allclose(runs["halve"].steps["lr"], [0.2] * 10 + [0.1] * 10)
+    table = schedules_table(runs, custom={"halve": halve_halfway})
+    assert table.loc["halve", "shape"] == "lr0 x halve_halfway(t)"
+    assert (table["max relative deviation from closed form"] < CLOSED_FORM_RTOL).all(), table
+    np.testing.assert_allclose(factor_schedule("h", halve_halfway).lr([0, 9, 10, 30], 1.0), [1, 1, 0.5, 0.5])
+
+
+def test_plots_and_sliders_draw_what_they_say():
     split = load_data(500, 500, seed=0)
-    assert isinstance(plot_quadratic_iterates(), Figure)
-    assert isinstance(explore_quadratic(lr=0.6, curvature=4.0), Figure)
+
+    quadratic = plot_quadratic_iterates()  # lr x L = 0.3, 0.7, 1.3, 1.7, 2.2 with L = 4
+    assert len(quadratic.axes) == 5
+    assert [ax.get_title().split("\n")[1] for ax in quadratic.axes] == [
+        "monotone", "monotone", "oscillating", "oscillating", "diverging"]
+    np.testing.assert_allclose(quadratic.axes[2].get_lines()[1].get_ydata(), gd_on_quadratic(1.3 / 4, 4.0, n_steps=12))
+
+    path = explore_quadratic(lr=0.6, curvature=4.0)
+    assert path.get_suptitle().startswith("lr = 0.60, L = 4.0: lr x L = 2.40 -> diverging")
+    np.testing.assert_allclose(path.axes[1].get_lines()[1].get_ydata(), gd_on_quadratic(0.6, 4.0, n_steps=12))
+
     histories = lr_regimes(split, epochs=1, width=16)
-    assert isinstance(plot_regimes(histories), Figure)
+    regimes = plot_regimes(histories).axes[0]
+    assert [t.get_text() for t in regimes.get_legend().get_texts()] == [
+        "too small (lr = 0.001)", "good (lr = 0.1)", "too large (lr = 3)"]
+    good_steps = histories["good"].steps
+    np.testing.assert_allclose(regimes.get_lines()[1].get_ydata(),
+                               good_steps["loss"].rolling(10, min_periods=1).mean())
+    assert regimes.get_lines()[-1].get_marker() == "x"  # the too-large run's divergence mark
+
     schedules = compare_schedules(split, epochs=2, width=16, names=("constant", "cosine"))
-    assert isinstance(plot_schedule_runs(schedules), Figure)
-    assert isinstance(plot_optimizers(histories), Figure)
+    ax_lr, ax_loss = plot_schedule_runs(schedules).axes
+    assert ax_lr.get_title() == "Learning rate used by fit" and ax_loss.get_title() == "Training loss"
+    np.testing.assert_allclose(ax_lr.get_lines()[1].get_ydata(), schedules["cosine"].steps["lr"])
+    assert ax_lr.get_lines()[1].get_ydata()[-1] < 0.1 * ax_lr.get_lines()[0].get_ydata()[-1]
+
+    optimizers = plot_optimizers(histories).axes[0]
+    assert [t.get_text() for t in optimizers.get_legend().get_texts()] == list(histories)
+
     sweep = lr_sweep(split, lrs=[1e-3, 1e-1, 10.0], epochs=1, width=16)
-    assert isinstance(plot_lr_sweep(sweep, good_lr_ranges(sweep)), Figure)
-    figure = explore_learning_rate(lr=0.05, schedule="one-cycle", epochs=1, n_train=640, width=16)
-    assert isinstance(figure, Figure)
+    ax = plot_lr_sweep(sweep, good_lr_ranges(sweep)).axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert {"sgd: final loss", "sgd: diverged", "sgd: good range", "adam: final loss"} <= set(labels)
+    np.testing.assert_array_equal(ax.get_lines()[0].get_ydata(), sweep[sweep["optimizer"] == "sgd"]["final train loss"])
+
+    run = explore_learning_rate(lr=0.05, schedule="one-cycle", epochs=1, n_train=640, width=16)
+    assert run.get_suptitle().startswith("sgd, lr0 = 0.05, one-cycle. epoch 1: test accuracy")
+    rates = run.axes[1].get_lines()[0].get_ydata()
+    assert rates.max() == pytest.approx(0.05) and rates[0] == pytest.approx(0.05 / 25)  # one-cycle peaks at lr0
     diverged = explore_learning_rate(lr=8.0, epochs=1, n_train=640, width=16)
     assert "diverged" in diverged.get_suptitle()
-    quadratic_panel()
-    learning_rate_panel(n_train=640, epochs=1)
+    assert len(quadratic_panel().controls) == 3
+    assert len(learning_rate_panel(n_train=640, epochs=1).controls) == 3
 
 
 def test_bad_arguments_are_named():
@@ -144,7 +269,7 @@ def test_bad_arguments_are_named():
     with pytest.raises(ValueError, match="high must be > low"):
         sweep_grid(1.0, 0.1)
     with pytest.raises(ValueError, match="target_loss must be"):
-        lesson.train_to_target(load_data(100, 100), lr=0.1, target_loss=0.0, max_epochs=1, width=8)
+        train_to_target(load_data(100, 100), lr=0.1, target_loss=0.0, max_epochs=1, width=8)
 
 
 @pytest.mark.parametrize("name, right, wrong", [
@@ -162,7 +287,7 @@ def test_exercises_give_feedback(name, right, wrong):
 def test_time_based_lambda_exercise_matches_the_schedule_and_hints_each_mistake():
     import torch
 
-    from course_utils.learning_rate import EXERCISES, time_based_factor
+    from course_utils.lesson05.exercises import EXERCISES, time_based_factor
     from course_utils.schedules import lr_sequence, time_based_decay
 
     expected = lr_sequence(time_based_decay(0.05), 30, lr0=0.2)

@@ -9,13 +9,13 @@ import pytest
 from matplotlib.figure import Figure
 
 from course_utils import (
-    bias_variance,
-    capacity,
-    generalization,
-    gradient_descent,
-    learning_rate,
-    lr_finder_lesson,
-    tour,
+    lesson00,
+    lesson01,
+    lesson02,
+    lesson03,
+    lesson04,
+    lesson05,
+    lesson06,
 )
 from course_utils.data import fashion_mnist
 from course_utils.widgets import Panel
@@ -55,18 +55,18 @@ def range_test_data():
 
 
 def test_00_show_class_panel():
-    panel = tour.show_class_panel()
+    panel = lesson00.show_class_panel()
     assert control_names(panel) == [("class_name", "class"), ("n_images", "images"), ("seed", "random pick")]
     assert panel.controls[0].options[:2] == ("T-shirt/top", "Trouser")
     assert_draws_at_every_extreme(panel)
     # One title for the grid, none over the images (they all show the same class).
-    figure = tour.show_class("Bag", 8)
+    figure = lesson00.show_class("Bag", 8)
     assert "Bag" in figure._suptitle.get_text()
     assert all(ax.get_title() == "" for ax in figure.axes)
 
 
 def test_01_generalization_panel():
-    panel = generalization.explore_generalization_panel(n_test=100, max_train=200)
+    panel = lesson01.explore_generalization_panel(n_test=100, max_train=200)
     assert panel.manual and panel.result is None  # trains: nothing before the first Run
     assert control_names(panel) == [("n_train", "training images"), ("epochs", "epochs"),
                                      ("shuffled_fraction", "labels shuffled")]
@@ -75,11 +75,11 @@ def test_01_generalization_panel():
 
 
 def test_02_polynomial_and_network_panels():
-    polynomial = bias_variance.explore_polynomial_fits_panel()
+    polynomial = lesson02.explore_polynomial_fits_panel()
     assert control_names(polynomial) == [("degree", "degree"), ("n_train", "training samples n"),
                                          ("noise", "noise σ")]
     assert_draws_at_every_extreme(polynomial)
-    network = bias_variance.explore_network_fits_panel()
+    network = lesson02.explore_network_fits_panel()
     assert control_names(network) == [("width", "width (hidden units)"), ("epochs", "epochs (full batch)"),
                                       ("n_train", "training samples n")]
     network.controls[1].max = 100  # full-batch epochs are cheap, but 3000 of them per extreme add up
@@ -87,7 +87,7 @@ def test_02_polynomial_and_network_panels():
 
 
 def test_03_fit_panel():
-    panel = capacity.explore_fit_panel(n_train=100, n_val=100)
+    panel = lesson03.explore_fit_panel(n_train=100, n_val=100)
     assert control_names(panel) == [("width", "hidden units (width)"), ("depth", "hidden layers (depth)"),
                                     ("epochs", "epochs"), ("label_noise", "noisy labels")]
     panel.controls[2].max = 3
@@ -95,7 +95,7 @@ def test_03_fit_panel():
 
 
 def test_04_trajectories_panel_shows_only_its_three_sliders():
-    panel = gradient_descent.explore_trajectories_panel()
+    panel = lesson04.explore_trajectories_panel()
     # seed and n keep their defaults: no slider for them (n below 2 used to fill the panel with a traceback).
     assert control_names(panel) == [("lr", "learning rate"), ("batch_size", "mini-batch size"), ("epochs", "epochs")]
     assert panel.controls[1].max == 64  # the number of data points
@@ -105,18 +105,18 @@ def test_04_trajectories_panel_shows_only_its_three_sliders():
 
 
 def test_05_quadratic_and_learning_rate_panels():
-    quadratic = learning_rate.quadratic_panel()
+    quadratic = lesson05.quadratic_panel()
     assert control_names(quadratic) == [("lr", "learning rate"), ("curvature", "curvature L"), ("n_steps", "steps")]
     assert_draws_at_every_extreme(quadratic)
     with pytest.raises(ValueError, match="n_train=256 and epochs=1 give 4 updates"):
-        learning_rate.learning_rate_panel(n_train=256, epochs=1)
-    live = learning_rate.learning_rate_panel(n_train=640, epochs=1)  # 10 updates, the fewest the schedules take
+        lesson05.learning_rate_panel(n_train=256, epochs=1)
+    live = lesson05.learning_rate_panel(n_train=640, epochs=1)  # 10 updates, the fewest the schedules take
     assert control_names(live) == [("lr", "learning rate"), ("schedule", "schedule"), ("optimizer", "optimizer")]
     assert_draws_at_every_extreme(live)
 
 
 def test_06_range_test_panel_draws_before_the_first_run(range_test_data):
-    panel = lr_finder_lesson.range_test_panel(range_test_data)
+    panel = lesson06.range_test_panel(range_test_data)
     assert panel.manual and isinstance(panel.result, Figure)  # a figure before the first Run
     assert control_names(panel) == [("smoothing", "smoothing beta"), ("start_lr", "start lr"), ("end_lr", "end lr"),
                                     ("steps", "steps"), ("ramp", "ramp"), ("mode", "watch the loss of")]
@@ -127,7 +127,7 @@ def test_06_range_test_panel_draws_before_the_first_run(range_test_data):
 
 
 def test_every_panel_lines_up_its_labels():
-    for panel in (tour.show_class_panel(), gradient_descent.explore_trajectories_panel(),
-                  learning_rate.quadratic_panel()):
+    for panel in (lesson00.show_class_panel(), lesson04.explore_trajectories_panel(),
+                  lesson05.quadratic_panel()):
         widths = {control.style.description_width for control in panel.controls}
         assert len(widths) == 1, widths

@@ -10,7 +10,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter, ScalarFormatter
 
-from ..gradient_descent import VariantRun
+from ..batch_runs import VariantRun
 from ..plots import new_figure
 from .experiments import LR_RULES
 from .noise_scale import Tradeoff

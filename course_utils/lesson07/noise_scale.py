@@ -25,7 +25,7 @@ from torch import nn
 
 from ..data import Split
 from ..config import cpu_threads
-from ..gradient_descent import flat_gradient, per_sample_gradient_variance
+from ..gradients import flat_gradient, per_sample_gradient_variance
 from ..training import evaluate, fit
 from ..validation import check_int, check_positive
 from .experiments import check_batch_size, new_model

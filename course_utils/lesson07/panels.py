@@ -4,8 +4,8 @@ from __future__ import annotations
 import ipywidgets as widgets
 from matplotlib.figure import Figure
 
+from ..batch_runs import train_variant
 from ..data import Split
-from ..gradient_descent import train_variant
 from ..plots import new_figure
 from ..validation import check_int, check_positive
 from ..widgets import choice, log_slider, slider_panel

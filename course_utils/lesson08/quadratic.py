@@ -325,7 +325,7 @@ def fitted_slopes(speed: pd.DataFrame, column: str = "grid_iterations") -> pd.Se
 
 
 def regression_as_quadratic(problem) -> Quadratic:
-    """Lesson 04's 2-D least-squares valley (`gradient_descent.Regression2D`) as a `Quadratic`.
+    """Lesson 04's 2-D least-squares valley (`toy_regression.Regression2D`) as a `Quadratic`.
 
     Its loss ``mean((w x + b - y)^2) / 2`` has the Hessian ``[[mean x^2, mean x], [mean x, 1]]``
     and the same gradients as the quadratic below (the losses differ by a constant).

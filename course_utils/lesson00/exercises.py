@@ -1,73 +1,14 @@
-"""Lesson 00, the welcome tour: a look at the data, a first model, one slider, exercises."""
+"""Lesson 00's exercises, with feedback: `EXERCISES` and `worst_class_exercise`, checked against your run."""
 from __future__ import annotations
 
 import math
 
 import numpy as np
-import pandas as pd
-import torch
-from matplotlib.figure import Figure
 from torch import nn
 
-from .data import CLASS_NAMES, Split, fashion_mnist
-from .exercises import Exercise, function_exercise, multiple_choice, numeric
-from .plots import new_figure, show_images
-from .training import predict
-from .validation import check_choice, check_int
-from .widgets import choice, int_slider, slider_panel
-
-
-def class_counts(split: Split) -> pd.Series:
-    """How many examples of each class ``split`` holds, indexed by class name."""
-    counts = torch.bincount(split.y.cpu(), minlength=len(CLASS_NAMES))
-    return pd.Series(counts.numpy(), index=list(CLASS_NAMES), name="images")
-
-
-def plot_class_counts(split: Split) -> Figure:
-    """A bar chart of the number of images per class."""
-    counts = class_counts(split)
-    fig, ax = new_figure(width=7, height=3.2)
-    ax.bar(counts.index, counts.values)
-    ax.set(ylabel="images", title=f"Images per class ({len(split):,} in all)")
-    ax.tick_params(axis="x", rotation=45)
-    return fig
-
-
-def per_class_accuracy(model: nn.Module, split: Split) -> pd.Series:
-    """Fraction of each class's images that ``model`` labels correctly."""
-    correct = (predict(model, split.x) == split.y).cpu().float()
-    labels = split.y.cpu()
-    accuracy = [correct[labels == k].mean().item() for k in range(len(CLASS_NAMES))]
-    return pd.Series(accuracy, index=list(CLASS_NAMES), name="accuracy")
-
-
-def plot_per_class_accuracy(model: nn.Module, split: Split) -> Figure:
-    """A horizontal bar chart of per-class accuracy, worst class at the top."""
-    accuracy = per_class_accuracy(model, split).sort_values()
-    fig, ax = new_figure(width=6.5, height=3.6)
-    ax.barh(accuracy.index, 100 * accuracy.values)
-    ax.invert_yaxis()
-    ax.set(xlabel="accuracy on the validation images (%)", xlim=(0, 100), title="Which classes does the model get right?")
-    return fig
-
-
-def show_class(class_name: str = "Sneaker", n_images: int = 16, seed: int = 0) -> Figure:
-    """``n_images`` test images of one class, picked at random from ``seed``."""
-    check_choice("class_name", class_name.lower(), [name.lower() for name in CLASS_NAMES])
-    check_int("n_images", n_images, 1, 64)
-    label = [name.lower() for name in CLASS_NAMES].index(class_name.lower())
-    test = fashion_mnist(n_train=1, n_test=None, seed=seed, device="cpu").test
-    images = test.x[test.y == label]
-    chosen = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))[:n_images]
-    # Every image has the same label: say it once, above the grid, not over each image.
-    return show_images(Split(images[chosen], torch.full((len(chosen),), label)), n=n_images, labels=False,
-                       title=f"{len(chosen)} test images of the class {CLASS_NAMES[label]} (random pick {seed})")
-
-
-def show_class_panel():
-    """Slider panel for `show_class`: pick a class and how many images to see."""
-    return slider_panel(show_class, class_name=choice("class", CLASS_NAMES, "Sneaker"),
-                        n_images=int_slider("images", 16, 4, 48, 4), seed=int_slider("random pick", 0, 0, 9))
+from ..data import CLASS_NAMES, Split
+from ..exercises import Exercise, function_exercise, multiple_choice, numeric
+from .experiments import per_class_accuracy
 
 
 def worst_class_exercise(model: nn.Module, split: Split) -> Exercise:
@@ -104,7 +45,8 @@ EXERCISES = {
         {"a": "it doubles", "b": "it halves", "c": "it stays the same"},
         correct="b",
         hints={"a": "An epoch is one pass over all training images. How many images does each update use now?",
-               "c": "Look at `history.steps`: one row per update. How many rows would one epoch give with bigger batches?"},
+               "c": "Look at `history.steps`: one row per update. "
+                    "How many rows would one epoch give with bigger batches?"},
         explanation="An epoch sees every image once; with batches twice as large it needs half as many steps. "
                     "Lesson 07 asks what that does to speed and to accuracy.",
     ),

@@ -1,0 +1,168 @@
+"""Training at a given batch size with the full training loss recorded against epochs, updates and seconds.
+
+- `train_variant`: plain SGD at one batch size for some epochs; the loss on the *whole*
+  training set is measured many times per epoch (also inside epochs), so that runs with very
+  different batch sizes can be compared on any of three x-axes;
+- `VariantRun`: its result, the curve of (updates, epoch, seconds, train_loss) with
+  `loss_at` / `mean_loss_between` to read it at any point of an axis;
+- `evaluation_points`: the update counts at which the loss is measured.
+
+Lesson 04 compares full-batch, mini-batch and stochastic descent with them; lesson 07 sweeps
+the batch size.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from .data import Split
+from .training import History, evaluate, fit
+from .validation import check_int, check_positive
+
+DIVERGENCE_FACTOR = 10.0  # a run whose full training loss exceeds 10x its start has diverged
+
+
+@dataclass
+class VariantRun:
+    """One training run of `train_variant`.
+
+    ``curve`` has one row per evaluation point: ``updates`` (parameter updates so far),
+    ``epoch`` (passes over the data so far, fractional), ``seconds`` (measured training
+    time so far, evaluation excluded) and ``train_loss`` (mean loss on the whole training
+    set). ``history`` is a `History`: its ``steps`` concatenate `fit`'s per-step records
+    (the loss of every update's own batch) with a global step counter; its ``epochs``
+    hold the whole-set evaluations (``epoch`` fractional). ``model`` is the trained model.
+    """
+
+    name: str
+    batch_size: int
+    lr: float
+    n_train: int
+    curve: pd.DataFrame
+    history: History
+    model: nn.Module
+
+    @property
+    def updates_per_epoch(self) -> int:
+        return math.ceil(self.n_train / self.batch_size)
+
+    @property
+    def seconds_per_epoch(self) -> float:
+        """Measured training seconds divided by the epochs run."""
+        last = self.curve.iloc[-1]
+        return float(last["seconds"] / last["epoch"])
+
+    @property
+    def median_seconds_per_update(self) -> float:
+        """The typical cost of one update: the median of the measured per-update times.
+
+        A moment when another program held the CPU stretches a few updates, not the median.
+        """
+        seconds = self.history.steps["seconds"].to_numpy()
+        return float(np.median(np.diff(seconds, prepend=0.0)))
+
+    def loss_at(self, column: str, value: float) -> float:
+        """The full training loss at ``value`` of ``column`` (linear interpolation).
+
+        ``column`` is ``"updates"``, ``"epoch"`` or ``"seconds"``; ``value`` must lie within
+        the run (a ValueError says the range otherwise).
+        """
+        xs = self.curve[column].to_numpy()
+        if not xs[0] <= value <= xs[-1] * (1 + 1e-9):
+            raise ValueError(f"{column}={value} lies outside this run ({xs[0]:.4g} to {xs[-1]:.4g})")
+        return float(np.interp(value, xs, self.curve["train_loss"].to_numpy()))
+
+    def mean_loss_between(self, column: str, low: float, high: float, points: int = 64) -> float:
+        """The full training loss averaged over ``[low, high]`` of ``column`` (smooths a noisy curve)."""
+        return float(np.mean([self.loss_at(column, value) for value in np.linspace(low, high, points)]))
+
+
+def evaluation_points(n_train: int, batch_size: int, epochs: int, per_epoch: int = 16) -> list[int]:
+    """Update counts at which to measure the full training loss.
+
+    Every epoch end, ``per_epoch`` evenly spaced points inside each epoch, and powers of
+    two in the first epoch, so that a log-scaled axis of updates has points from 1 on.
+    """
+    check_int("n_train", n_train, 1)
+    check_int("batch_size", batch_size, 1, n_train, "the number of training samples")
+    check_int("epochs", epochs, 1)
+    check_int("per_epoch", per_epoch, 1)
+    steps_per_epoch = math.ceil(n_train / batch_size)
+    points = {steps_per_epoch * epoch for epoch in range(1, epochs + 1)}
+    for epoch in range(epochs):
+        points |= {epoch * steps_per_epoch + round(k * steps_per_epoch / per_epoch) for k in range(1, per_epoch)}
+    points |= {2 ** k for k in range(int(math.log2(steps_per_epoch)) + 1)}
+    return sorted(p for p in points if 0 < p <= epochs * steps_per_epoch)
+
+
+def train_variant(
+    model: nn.Module,
+    train: Split,
+    *,
+    batch_size: int,
+    lr: float,
+    epochs: int,
+    seed: int = 0,
+    name: str = "",
+    per_epoch: int = 16,
+    extra_points: Sequence[int] = (),
+) -> VariantRun:
+    """Plain SGD with ``batch_size`` for ``epochs`` epochs, measuring the full training loss.
+
+    Each epoch shuffles the training set once and walks through it in batches, as `fit`
+    does. To measure the full training loss *inside* an epoch, the epoch is cut into
+    chunks at the evaluation points (`evaluation_points` plus ``extra_points``) and each
+    chunk is trained with `fit` (one pass, no momentum, so nothing carries over between
+    chunks). The seconds are `fit`'s own measured training time, summed over the chunks;
+    the evaluations are not counted.
+    """
+    check_int("batch_size", batch_size, 1, len(train), "the number of training samples")
+    check_positive("lr", lr)
+    check_int("epochs", epochs, 1)
+    n_train = len(train)
+    steps_per_epoch = math.ceil(n_train / batch_size)
+    total = epochs * steps_per_epoch
+    points = sorted(set(evaluation_points(n_train, batch_size, epochs, per_epoch))
+                    | {int(p) for p in extra_points if 0 < p <= total})
+    generator = torch.Generator().manual_seed(seed)
+    rows = [(0, 0.0, 0.0, evaluate(model, train)[0])]
+    step_tables: list[pd.DataFrame] = []
+    updates, seconds, diverged, message = 0, 0.0, False, ""
+    for epoch in range(1, epochs + 1):
+        order = torch.randperm(n_train, generator=generator).to(train.y.device)
+        first_step = (epoch - 1) * steps_per_epoch
+        for point in (p for p in points if first_step < p <= first_step + steps_per_epoch):
+            index = order[(updates - first_step) * batch_size:(point - first_step) * batch_size]
+            chunk = fit(model, Split(train.x[index], train.y[index]), epochs=1, lr=lr,
+                        batch_size=min(batch_size, len(index)), seed=seed * 100_003 + point,
+                        progress=False, verbose=False, divergence_factor=1e12)
+            steps = chunk.steps.assign(step=chunk.steps["step"] + updates, epoch=epoch,
+                                       seconds=chunk.steps["seconds"] + seconds)
+            step_tables.append(steps)
+            updates += len(chunk.steps)
+            seconds += float(chunk.steps["seconds"].iloc[-1]) if chunk.diverged else \
+                float(chunk.epochs["seconds"].iloc[-1])  # measured after the last sync
+            train_loss = evaluate(model, train)[0]
+            rows.append((updates, updates / steps_per_epoch, seconds, train_loss))
+            # A chunk can be a handful of images, too few for fit's own check to mean much;
+            # judge divergence on the loss over the whole training set instead.
+            if chunk.diverged or not math.isfinite(train_loss) or train_loss > DIVERGENCE_FACTOR * rows[0][3]:
+                diverged = True
+                message = (f"{name or 'run'} (batch size {batch_size}, lr {lr:g}) diverged after {updates} "
+                           f"updates: training loss {train_loss:.3g}, started at {rows[0][3]:.3g}")
+                break
+        if diverged:
+            break
+    curve = pd.DataFrame(rows, columns=["updates", "epoch", "seconds", "train_loss"])
+    # The same evaluations in the layout of fit's epoch table, so that plots.plot_history accepts them.
+    epochs_table = curve.assign(train_acc=math.nan, val_loss=math.nan, val_acc=math.nan)[
+        ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "seconds", "updates"]]
+    history = History(pd.concat(step_tables, ignore_index=True), epochs_table, diverged=diverged, message=message)
+    return VariantRun(name=name, batch_size=batch_size, lr=lr, n_train=n_train, curve=curve, history=history,
+                      model=model)

@@ -1,0 +1,47 @@
+"""Lesson 03: overfitting vs underfitting.
+
+What is where:
+
+- `experiments`: how every model is trained (`train_mlp`: `mlp(width, depth)`, Adam, the
+  course's `fit`), the capacity sweep over widths (`capacity_sweep`), choosing an under-, a
+  well- and an over-fitting width from it (`pick_fits`), how far a validation loss rose
+  (`loss_rise`), the slider's rule-of-thumb verdict (`diagnose`);
+- `label_noise`: the label-noise experiment (`label_noise_experiment`), its two `fit`
+  callbacks (`EarlyStoppingMonitor`, `NoisyFitTracker`) and the stopping rules it accepts
+  (`highest_val_acc`, the default, and `lowest_val_loss`);
+- `figures`, `panels` (the "try it" panel, `explore_fit`), `exercises` (`EXERCISES`, with the
+  coding exercise on patience).
+
+The lesson's claims are the asserts in `notebooks/03_overfitting_underfitting.ipynb`, checked
+for three seeds by `tests/test_capacity.py`.
+"""
+from .exercises import EXERCISES
+from .experiments import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_LR,
+    SweepResult,
+    capacity_sweep,
+    diagnose,
+    loss_rise,
+    pick_fits,
+    train_mlp,
+)
+from .figures import plot_capacity_sweep, plot_fits, plot_label_noise
+from .label_noise import (
+    EarlyStoppingMonitor,
+    NoiseResult,
+    NoisyFitTracker,
+    StoppingRule,
+    highest_val_acc,
+    label_noise_experiment,
+    lowest_val_loss,
+    noisy_fashion_mnist,
+)
+from .panels import explore_fit, explore_fit_panel
+
+__all__ = [
+    "DEFAULT_BATCH_SIZE", "DEFAULT_LR", "EXERCISES", "EarlyStoppingMonitor", "NoiseResult", "NoisyFitTracker",
+    "StoppingRule", "SweepResult", "capacity_sweep", "diagnose", "explore_fit", "explore_fit_panel",
+    "highest_val_acc", "label_noise_experiment", "loss_rise", "lowest_val_loss", "noisy_fashion_mnist",
+    "pick_fits", "plot_capacity_sweep", "plot_fits", "plot_label_noise", "train_mlp",
+]
