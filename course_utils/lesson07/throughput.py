@@ -11,9 +11,8 @@ import pandas as pd
 import torch
 from torch import nn
 
-from ..config import synchronize
+from ..config import cpu_threads, synchronize
 from ..data import Split
-from ..config import cpu_threads
 from ..training import fit
 from ..validation import check_int, check_positive
 from .experiments import check_batch_size, new_model
@@ -31,13 +30,17 @@ def measure_throughput(
     min_steps: int = 3,
     repeats: int = 2,
     lr: float = 0.01,
-    threads: int | None = None,
+    threads: int | None = 1,
 ) -> pd.DataFrame:
     """Training samples per second for each batch size, timed with `fit`'s own clock.
 
     Each batch size trains for ``max(min_steps, min_samples / B)`` updates, ``repeats``
     times from a fresh model; the fastest repeat is kept (other programs can only slow a
-    run down). `fit`'s epoch clock is read after it has synchronized the device.
+    run down). On a CPU it runs on one thread by default (``threads=None``: PyTorch's
+    setting): with two threads on two cores, one busy core made the timings erratic enough
+    that the two-cost model missed the median batch size by 3x in the seed harness; with one
+    thread it stayed within 1.4x on a machine busy with other jobs. `fit`'s epoch clock is read
+    after it has synchronized the device.
     Columns: ``batch_size``, ``steps``, ``seconds``, ``samples_per_s``, ``ms_per_step``.
     """
     sizes = [check_batch_size(int(b), len(train), "batch_sizes") for b in batch_sizes]
