@@ -7,7 +7,7 @@ STAMP := $(VENV)/.course-installed
 # Tests run the notebooks in the quick profile unless told otherwise.
 COURSE_PROFILE ?= smoke
 
-.PHONY: setup lab test test-profiles ci claims benchmark clean present html
+.PHONY: setup lab test lint test-profiles ci claims benchmark clean present html
 
 setup: $(STAMP)
 
@@ -25,9 +25,13 @@ lab: setup
 
 NBVAL := --nbval-lax --nbval-cell-timeout=600 -p no:cacheprovider
 
-# Unit tests, every notebook and every dashboard in the quick profile, the browser tests.
-test: setup
+# Lint (ruff, configured in pyproject.toml), then unit tests, every notebook and every dashboard
+# in the quick profile, and the browser tests.
+test: setup lint
 	COURSE_PROFILE=$(COURSE_PROFILE) $(BIN)/python -m pytest tests notebooks dashboards $(NBVAL)
+
+lint: setup
+	$(BIN)/python -m ruff check .
 
 # Every notebook in the two profiles learners get: laptop (no GPU) and gpu, the gpu sizes
 # run on the CPU so that a machine without a GPU checks every budget and code path.

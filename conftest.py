@@ -15,7 +15,8 @@ def pytest_runtest_logreport(report) -> None:
     path = report.nodeid.split("::")[0]
     if path.endswith(".ipynb"):
         # folder/name: a lesson and its dashboard share a name
-        _NOTEBOOK_SECONDS[os.path.join(os.path.basename(os.path.dirname(path)), os.path.basename(path))] += report.duration
+        folder = os.path.basename(os.path.dirname(path))
+        _NOTEBOOK_SECONDS[os.path.join(folder, os.path.basename(path))] += report.duration
 
 
 def pytest_terminal_summary(terminalreporter) -> None:

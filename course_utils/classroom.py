@@ -49,7 +49,8 @@ def dashboard_path(lesson: str) -> Path:
     found = [path for path in dashboard_paths() if path.name.startswith(f"{number}_")]
     if not found:
         known = ", ".join(path.name[:2] for path in dashboard_paths())
-        raise ValueError(f"LESSON must be one of {known} (got {lesson!r}): no dashboard {number}_*.ipynb in {DASHBOARDS}")
+        raise ValueError(f"LESSON must be one of {known} (got {lesson!r}): "
+                         f"no dashboard {number}_*.ipynb in {DASHBOARDS}")
     return found[0]
 
 

@@ -80,10 +80,10 @@ class Split:
     def __len__(self) -> int:
         return len(self.y)
 
-    def to(self, device) -> "Split":
+    def to(self, device) -> Split:
         return Split(self.x.to(device), self.y.to(device))
 
-    def subset(self, n: int, seed: int = 0) -> "Split":
+    def subset(self, n: int, seed: int = 0) -> Split:
         """A random subset of ``n`` examples (reproducible from ``seed``)."""
         check_int("n", n, 1, len(self), "the size of this split")
         idx = torch.randperm(len(self), generator=torch.Generator().manual_seed(seed))[:n]
@@ -223,7 +223,8 @@ def sine_function(x: np.ndarray) -> np.ndarray:
     return np.sin(2 * np.pi * x)
 
 
-def make_regression_1d(n: int, noise: float = 0.3, *, seed: int = 0, function=sine_function) -> tuple[np.ndarray, np.ndarray]:
+def make_regression_1d(n: int, noise: float = 0.3, *, seed: int = 0,
+                       function=sine_function) -> tuple[np.ndarray, np.ndarray]:
     """``n`` points ``x ~ U(0, 1)``, ``y = function(x) + N(0, noise^2)``, as NumPy arrays."""
     check_int("n", n, 1)
     check_non_negative("noise", noise)

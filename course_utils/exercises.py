@@ -215,16 +215,20 @@ def function_exercise(
             try:
                 results.append(_call(answer, case))
             except Exception as error:  # the learner's code: report any failure as feedback
-                return False, f"Your function raised {type(error).__name__}: {error} for the inputs ({_show_case(case)})."
+                return False, (f"Your function raised {type(error).__name__}: {error} "
+                               f"for the inputs ({_show_case(case)}).")
         for wrong, hint in mistakes:
             try:
                 wrong_results = [_call(wrong, case) for case in all_cases]
             except Exception:  # a sketched mistake that fails on some input cannot be matched: skip it
                 continue
-            if all(_same(got, bad, rtol, atol)[0] for got, bad in zip(results, wrong_results)) and not all(
-                    _same(bad, want, rtol, atol)[0] for bad, want in zip(wrong_results, expected)):
+            matches_mistake = all(_same(got, bad, rtol, atol)[0]
+                                  for got, bad in zip(results, wrong_results, strict=False))
+            mistake_is_right = all(_same(bad, want, rtol, atol)[0]
+                                   for bad, want in zip(wrong_results, expected, strict=False))
+            if matches_mistake and not mistake_is_right:
                 return False, hint
-        for got, want, case in zip(results, expected, all_cases):
+        for got, want, case in zip(results, expected, all_cases, strict=False):
             same, how = _same(got, want, rtol, atol)
             if not same:
                 return False, f"For the inputs ({_show_case(case)}), {how}. Check your function on that case by hand."

@@ -18,7 +18,6 @@ from matplotlib.ticker import MaxNLocator
 from .data import CLASS_NAMES, PIXEL_MEAN, PIXEL_STD, Split
 
 
-
 def _show_figures_inline() -> None:
     """In a Jupyter kernel, render returned figures as images (pyplot is never used here)."""
     try:
@@ -74,7 +73,7 @@ def plot_history(histories, *, title: str = "") -> Figure:
     histories = _named(histories)
     fig, (ax_loss, ax_acc) = new_figure(ncols=2)
     palette = sns.color_palette(n_colors=max(len(histories), 1))
-    for colour, (label, history) in zip(palette, histories.items()):
+    for colour, (label, history) in zip(palette, histories.items(), strict=False):
         frame = history.epochs
         prefix = f"{label} " if label else ""
         for split, style in (("train", "-"), ("val", "--")):
@@ -102,7 +101,7 @@ def plot_step_loss(histories, *, x: str = "step", smooth: int = 20, log_y: bool 
     histories = _named(histories)
     fig, ax = new_figure(width=6.5)
     palette = sns.color_palette(n_colors=max(len(histories), 1))
-    for colour, (label, history) in zip(palette, histories.items()):
+    for colour, (label, history) in zip(palette, histories.items(), strict=False):
         steps = history.steps
         if x == "epoch":  # fractional epochs, so the curve is not a staircase
             per_epoch = steps.groupby("epoch")["step"].transform("count")

@@ -291,7 +291,7 @@ def plot_schedules(schedules: dict[str, Schedule], n_steps: int, lr0: float = 1.
     axes = np.atleast_1d(axes)
     steps = np.arange(n_steps)
     every = max(1, n_steps // 25)
-    for index, (ax, (name, schedule)) in enumerate(zip(axes, schedules.items())):
+    for index, (ax, (name, schedule)) in enumerate(zip(axes, schedules.items(), strict=False)):
         ax.plot(steps, lr_sequence(schedule, n_steps, lr0), label="torch scheduler")
         ax.plot(steps[::every], schedule.lr(steps[::every], lr0), "o", markersize=3, label="closed form")
         ax.set(title=name, xlabel="update (step)", ylabel="learning rate" if index % ncols == 0 else "")

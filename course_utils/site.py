@@ -5,7 +5,8 @@
 
 Each notebook is executed by nbclient in a fresh kernel (the committed notebook is not
 touched), in the ``notebooks/`` folder as a learner would run it, and written as
-``NN_name.html`` with its figures embedded (and the executed ``NN_name.ipynb`` beside it); ``index.html`` lists the lessons with their
+``NN_name.html`` with its figures embedded (and the executed ``NN_name.ipynb`` beside it);
+``index.html`` lists the lessons with their
 one-line summaries and the time each took. Progress bars are off (a page cannot animate
 them). Sliders need a running kernel: on the page each panel shows the figure it drew first.
 """

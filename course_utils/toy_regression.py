@@ -133,7 +133,7 @@ def plot_trajectories(
     # The noisiest path first, so that the smoother ones stay visible on top of it.
     drawing_order = {"stochastic": 0, "mini-batch": 1, "full batch": 2}
     order = sorted(paths, key=lambda label: drawing_order.get(label.split(" (")[0], 1))
-    for colour, label in zip(palette, order):
+    for colour, label in zip(palette, order, strict=False):
         path = paths[label]
         colour = VARIANT_COLOURS.get(label.split(" (")[0], colour)
         width = 2.2 if label.startswith("full batch") else 1.6 if label.startswith("mini") else 0.7

@@ -5,8 +5,14 @@ import torch
 
 from course_utils import data as data_module
 from course_utils.data import (
-    CLASS_NAMES, DataNotFoundError, Split, corrupt_labels, fashion_mnist, make_classification_2d,
-    make_regression_1d, shuffle_labels,
+    CLASS_NAMES,
+    DataNotFoundError,
+    Split,
+    corrupt_labels,
+    fashion_mnist,
+    make_classification_2d,
+    make_regression_1d,
+    shuffle_labels,
 )
 
 

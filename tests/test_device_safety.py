@@ -42,7 +42,8 @@ def strip_strings(source: str) -> list[str]:
 
 def code_lines() -> list[tuple[str, int, str, str]]:
     """(file, line number, code without strings, the line and the three before it) for package and notebooks."""
-    sources = [(str(path.relative_to(ROOT)), path.read_text()) for path in sorted((ROOT / "course_utils").rglob("*.py"))]
+    paths = sorted((ROOT / "course_utils").rglob("*.py"))
+    sources = [(str(path.relative_to(ROOT)), path.read_text()) for path in paths]
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
         sources += [(path.name, "".join(cell["source"])) for cell in json.loads(path.read_text())["cells"]
                     if cell["cell_type"] == "code"]
@@ -75,7 +76,8 @@ def test_float64_only_on_the_cpu():
 def test_the_audit_catches_a_float64_on_the_device():
     """The check above is not vacuous: a bare `.double()` is flagged, a docstring or `.cpu().double()` is not."""
     source = 'def f(grads):\n    """Sums in float64."""\n    return grads.double() + grads.cpu().double()\n'
-    lines = [("f.py", i + 1, code, raw) for i, (code, raw) in enumerate(zip(strip_strings(source), source.splitlines()))]
+    pairs = zip(strip_strings(source), source.splitlines(), strict=False)
+    lines = [("f.py", i + 1, code, raw) for i, (code, raw) in enumerate(pairs)]
     assert [entry.split(":")[1] for entry in float64_offenders(lines)] == ["3"]
     assert float64_offenders([("f.py", 1, "x = grads.cpu().double()", "x = grads.cpu().double()")]) == []
 
@@ -87,7 +89,7 @@ def test_per_sample_gradient_variance_matches_an_explicit_loop():
     train = Split(torch.randn(40, 1, 3, 4), torch.randint(0, 5, (40,)))
     trace_sigma, mean_sq = per_sample_gradient_variance(model, train, chunk=16)
     grads = []
-    for x, y in zip(train.x, train.y):
+    for x, y in zip(train.x, train.y, strict=False):
         model.zero_grad()
         nn.functional.cross_entropy(model(x.unsqueeze(0)), y.unsqueeze(0)).backward()
         grads.append(torch.cat([p.grad.reshape(-1) for p in model.parameters()]).double())

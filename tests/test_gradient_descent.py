@@ -73,7 +73,7 @@ def test_plot_variants_and_step_records(seeded):
     assert labels == [f"{name} (B={run.batch_size}, {round(run.curve['epoch'].iloc[-1])} epochs)"
                       for name, run in runs.items()]
     for ax in figure.axes:  # every panel draws each run's whole-set loss
-        for line, run in zip(ax.lines, runs.values()):
+        for line, run in zip(ax.lines, runs.values(), strict=False):
             assert np.allclose(line.get_ydata(), run.curve["train_loss"])
     assert np.allclose(figure.axes[2].lines[0].get_xdata(), runs["full batch"].curve["seconds"])
     batch_losses = plot_batch_losses(runs)
@@ -114,7 +114,8 @@ def test_gradient_quality_cosine_rises_and_variance_falls_as_one_over_b(seeded):
     assert ax_var.get_xscale() == ax_var.get_yscale() == "log"
     start = qualities["start"]
     measured, predicted = ax_var.lines[0], ax_var.lines[1]
-    assert np.allclose(measured.get_xdata(), start["batch_size"]) and np.allclose(measured.get_ydata(), start["variance"])
+    assert np.allclose(measured.get_xdata(), start["batch_size"])
+    assert np.allclose(measured.get_ydata(), start["variance"])
     assert np.allclose(predicted.get_ydata(), start["predicted_variance"])
     assert measured.get_label() == f"start: measured (fitted slope {variance_slope(start):.2f})"
     legend = [text.get_text() for text in ax_cos.get_legend().get_texts()]

@@ -9,9 +9,9 @@ import torch
 from matplotlib.figure import Figure
 
 from course_utils import budget, schedules
-from course_utils.toy_regression import make_regression_2d
 from course_utils.lesson08 import claims, experiments, figures, panels, quadratic, stability
 from course_utils.lesson08.exercises import EXERCISES, heavy_ball_step
+from course_utils.toy_regression import make_regression_2d
 
 CFG = budget("08", "smoke")
 

@@ -1,9 +1,9 @@
 """Project hygiene: requirements in step, notebooks clean, CI calls the README's command."""
 import json
 import re
+from pathlib import Path
 
 import pytest
-from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CONDA_NAMES = {"torch": "pytorch", "psycopg2-binary": "psycopg2"}  # conda-forge spells a few packages differently

@@ -5,8 +5,19 @@ import torch
 
 from course_utils import fit, seed_everything
 from course_utils.schedules import (
-    SCHEDULE_NAMES, Schedule, constant, cosine, exponential_decay, linear_warmup, lr_sequence,
-    make_schedule, one_cycle, plot_schedules, standard_schedules, step_decay, time_based_decay,
+    SCHEDULE_NAMES,
+    Schedule,
+    constant,
+    cosine,
+    exponential_decay,
+    linear_warmup,
+    lr_sequence,
+    make_schedule,
+    one_cycle,
+    plot_schedules,
+    standard_schedules,
+    step_decay,
+    time_based_decay,
 )
 
 RTOL = 1e-6

@@ -57,7 +57,7 @@ def plot_batch_losses(runs: dict[str, VariantRun], names: Sequence[str] = ("stoc
     """
     fig, axes = new_figure(ncols=len(names), width=4.8, height=3.6, sharey=True)
     axes = np.atleast_1d(axes)  # one name gives a single Axes
-    for ax, name in zip(axes, names):
+    for ax, name in zip(axes, names, strict=False):
         run = runs[name]
         steps, colour = run.history.steps, VARIANT_COLOURS.get(name)
         ax.plot(steps["step"], steps["loss"], color=colour, alpha=0.2, linewidth=0.6,
@@ -87,7 +87,7 @@ def plot_gradient_quality(qualities: dict[str, pd.DataFrame] | pd.DataFrame, *, 
         qualities = {"": qualities}
     fig, (ax_cos, ax_var) = new_figure(ncols=2, width=5.2, height=4.0)
     palette = sns.color_palette(n_colors=max(len(qualities), 1))
-    for colour, (label, quality) in zip(palette, qualities.items()):
+    for colour, (label, quality) in zip(palette, qualities.items(), strict=False):
         b = quality["batch_size"]
         prefix = f"{label}: " if label else ""
         ax_cos.errorbar(b, quality["cosine"], yerr=quality["cosine_std"], fmt="o", color=colour, capsize=3,

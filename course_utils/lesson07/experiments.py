@@ -15,9 +15,8 @@ import torch
 from torch import nn
 
 from ..batch_runs import VariantRun, train_variant
-from ..config import get_device, seed_everything
+from ..config import cpu_threads, get_device, seed_everything
 from ..data import Split
-from ..config import cpu_threads
 from ..models import mlp
 from ..schedules import Schedule, linear_warmup, step_decay
 from ..training import History, evaluate, fit
@@ -98,7 +97,8 @@ def batch_size_sweep(
     ``"fixed"``: ``base_lr`` for every batch size. ``"scaled"``: the linear scaling rule,
     ``base_lr * B / base_batch``. ``"scaled + warm-up"``: the same rate reached by a
     linear warm-up over ``warmup_epochs`` (Goyal et al. 2017). Every run starts from the
-    same initial weights. The first two use `batch_runs.train_variant` (lesson 04's training at a given batch size), which measures
+    same initial weights. The first two use `batch_runs.train_variant` (lesson 04's training at a
+    given batch size), which measures
     the loss on the whole training set ``per_epoch`` times per epoch, against epochs,
     updates and seconds; the warmed-up runs use `fit` with a scheduler, one point per
     epoch. Runs of ``base_batch`` are shared: its three rules are one and the same run

@@ -23,8 +23,8 @@ import pandas as pd
 import torch
 from torch import nn
 
-from ..data import Split
 from ..config import cpu_threads
+from ..data import Split
 from ..gradients import flat_gradient, per_sample_gradient_variance
 from ..training import evaluate, fit
 from ..validation import check_int, check_positive
