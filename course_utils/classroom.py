@@ -34,7 +34,7 @@ def start_dashboard(lesson: str, talk: bool | None = None) -> SimpleNamespace:
     figures. Returns ``budget(lesson)``, the sizes the lesson itself uses in this profile.
     """
     widgets.use_output_widget(True)
-    plots.talk_size(plots.talk_size_requested() if talk is None else talk)
+    plots.use_course_style(talk)
     return budget(lesson)
 
 

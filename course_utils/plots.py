@@ -2,12 +2,13 @@
 
 Every function returns a `matplotlib.figure.Figure` that pyplot does not manage, so a
 notebook cell shows it exactly once (as the cell's value), a slider redraws it without
-piling up open figures, and tests render it headless.
+piling up open figures, and tests render it headless. The course's look (seaborn theme,
+talk size) is set by `use_course_style`, which every lesson and dashboard calls first.
 """
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import matplotlib
 import numpy as np
@@ -16,6 +17,18 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from .data import CLASS_NAMES, PIXEL_MEAN, PIXEL_STD, Split
+
+
+def use_course_style(talk: bool | None = None) -> None:
+    """The course's figure style; the first thing a lesson's set-up cell (or a dashboard) does.
+
+    In a Jupyter kernel it also renders returned figures as images (``%matplotlib inline``;
+    pyplot is never used here). ``talk`` chooses talk-size figures (`talk_size`); the default
+    reads the environment variable ``COURSE_TALK`` (`talk_size_requested`). Importing this
+    module changes nothing in matplotlib: tests render figures headless without the style.
+    """
+    _show_figures_inline()
+    talk_size(talk_size_requested() if talk is None else talk)
 
 
 def _show_figures_inline() -> None:
@@ -29,16 +42,14 @@ def _show_figures_inline() -> None:
         shell.run_line_magic("matplotlib", "inline")
 
 
-_show_figures_inline()
-
-
 def talk_size(on: bool = True) -> None:
     """Figures for a projector (``on=True``) or for a screen at arm's length (``on=False``).
 
     Talk size draws every figure made afterwards 1.5x larger on screen (more pixels per
     inch), with slightly larger text and thicker lines, so that the back row can read it.
     Lessons and dashboards alike start in talk size when the environment variable
-    ``COURSE_TALK=1`` is set (`make present` sets it); this call switches in mid-lesson.
+    ``COURSE_TALK=1`` is set (`make present` sets it; see `use_course_style`); this call
+    switches in mid-lesson.
     """
     sns.set_theme(context="notebook", style="whitegrid", palette="colorblind", font_scale=1.15 if on else 1.0,
                   rc={"lines.linewidth": 2.4 if on else 1.5, "lines.markersize": 8 if on else 6})
@@ -48,9 +59,6 @@ def talk_size(on: bool = True) -> None:
 def talk_size_requested() -> bool:
     """True when ``COURSE_TALK`` asks for talk-size figures (1, yes, true, on)."""
     return os.environ.get("COURSE_TALK", "").strip().lower() in {"1", "yes", "true", "on"}
-
-
-talk_size(talk_size_requested())
 
 
 def _named(histories) -> Mapping:
@@ -91,11 +99,23 @@ def plot_history(histories, *, title: str = "") -> Figure:
     return fig
 
 
+def draw_step_loss(ax, x, losses, *, smooth: int, colour=None, label: str | None = None, raw: bool = True,
+                   raw_label: str | None = None, raw_alpha: float = 0.25, raw_width: float = 0.8) -> None:
+    """On ``ax``: the loss of every mini-batch (a faint line, unless ``raw=False``) and its moving
+    average over ``smooth`` steps (fewer at the start), solid, labelled ``label``.
+
+    ``losses`` is a pandas Series (e.g. ``history.steps["loss"]``), ``x`` the positions of the steps.
+    """
+    if raw:
+        ax.plot(x, losses, color=colour, alpha=raw_alpha, linewidth=raw_width, label=raw_label)
+    ax.plot(x, losses.rolling(smooth, min_periods=1).mean(), color=colour, label=label)
+
+
 def plot_step_loss(histories, *, x: str = "step", smooth: int = 20, log_y: bool = False, title: str = "") -> Figure:
     """Training loss of every update against ``x`` (``"step"``, ``"epoch"`` or ``"seconds"``).
 
     A faint line shows the raw mini-batch losses, a solid one their moving average over
-    ``smooth`` steps.
+    ``smooth`` steps (`draw_step_loss`).
     """
     labels = {"step": "update (step)", "epoch": "epoch", "seconds": "training time (s)"}
     histories = _named(histories)
@@ -108,8 +128,7 @@ def plot_step_loss(histories, *, x: str = "step", smooth: int = 20, log_y: bool 
             xs = steps["epoch"] - 1 + steps.groupby("epoch").cumcount().add(1) / per_epoch
         else:
             xs = steps[x]
-        ax.plot(xs, steps["loss"], color=colour, alpha=0.25, linewidth=0.8)
-        ax.plot(xs, steps["loss"].rolling(smooth, min_periods=1).mean(), color=colour, label=label or None)
+        draw_step_loss(ax, xs, steps["loss"], smooth=smooth, colour=colour, label=label or None)
     ax.set(xlabel=labels.get(x, x), ylabel="training loss (mini-batch)", title=title or "Training loss")
     if log_y:
         ax.set_yscale("log")
@@ -151,16 +170,44 @@ def show_images(split: Split, n: int = 24, *, predictions=None, class_names=CLAS
 
 
 class LiveLossPlot:
-    """A `fit` callback that redraws the loss curves in place after every epoch."""
+    """A `fit` callback that redraws a figure of the run so far, in place, after every epoch.
 
-    def __init__(self) -> None:
-        self.handle = None
+    ``draw`` makes the figure from the `History` so far (default: `plot_history`'s loss and
+    accuracy curves, titled with the epoch). In a cell (the default) the figure is the cell's
+    output, replaced by display id, so a saved notebook keeps the last one. A run started from
+    a slider panel's button (``in_widget=True``) draws into an Output widget of its own, shown
+    at once, since outputs inside a widget cannot be replaced by display id; `close` removes it
+    (the panel then shows its final figure).
+    """
+
+    def __init__(self, draw: Callable | None = None, *, in_widget: bool = False) -> None:
+        self.draw = draw or _history_so_far
+        self.handle = self.output = None
+        if in_widget:
+            import ipywidgets
+            from IPython.display import display
+
+            self.output = ipywidgets.Output()
+            display(self.output)
 
     def __call__(self, history) -> None:
         from IPython.display import display
 
-        fig = plot_history(history, title=f"Training run: epoch {int(history.epochs['epoch'].iloc[-1])}")
-        if self.handle is None:
-            self.handle = display(fig, display_id=True)
+        if self.output is not None:
+            with self.output:
+                self.output.clear_output(wait=True)
+                display(self.draw(history))
+        elif self.handle is None:
+            self.handle = display(self.draw(history), display_id=True)
         else:
-            self.handle.update(fig)
+            self.handle.update(self.draw(history))
+
+    def close(self) -> None:
+        """Remove the live figure's Output widget (``in_widget=True``; in a cell the figure stays)."""
+        if self.output is not None:
+            self.output.close()
+
+
+def _history_so_far(history) -> Figure:
+    """`plot_history` titled with the last epoch: the default figure of `LiveLossPlot`."""
+    return plot_history(history, title=f"Training run: epoch {int(history.epochs['epoch'].iloc[-1])}")

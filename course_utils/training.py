@@ -6,18 +6,19 @@ of index-select, forward, backward and step: no DataLoader, no per-image Python 
 validation loss and accuracy) in a `History` of pandas tables, stops cleanly when the loss
 diverges, and returns what it has when interrupted (the notebook's stop button).
 
+`train_mlp` builds a fresh `mlp` from a seed and trains it with `fit` (the lessons' usual run).
 Also here, shared with the range test (`lr_finder`): `as_split`, `default_loss`, `evaluate`
-and `train_step`. The optimizers (`make_optimizer`, `build_optimizer`) are built in
-`course_utils.optimizers`, the progress bars closed by `course_utils.progress`.
+and `train_step`. What `fit` records and its divergence rule are in `course_utils.fit_parts`.
+The optimizers (`make_optimizer`, `build_optimizer`) are built in `course_utils.optimizers`,
+the progress bars closed by `course_utils.progress`.
 """
 from __future__ import annotations
 
-import collections
 import functools
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 import torch
@@ -25,15 +26,14 @@ from torch import nn
 from torch.optim.lr_scheduler import LRScheduler
 from tqdm.auto import tqdm
 
-from .config import synchronize
+from .config import seed_everything, synchronize
 from .data import Data, Split
+from .fit_parts import DivergenceWatch, Recorder
+from .models import mlp
 from .optimizers import OPTIMIZERS, build_optimizer, make_optimizer  # noqa: F401 (importable from training too)
 from .progress import finish_bar, show_progress_default
 from .schedules import SCHEDULE_NAMES, make_schedule
 from .validation import check_choice, check_int, check_positive
-
-DIVERGENCE_WINDOW = 32  # steps averaged before comparing with the starting loss
-_CHECK_EVERY = 32  # step losses stay on the device and are read (one sync) in groups of this many
 
 
 @dataclass
@@ -68,51 +68,6 @@ class History:
         last = self.epochs.iloc[-1].to_dict() if len(self.epochs) else {}
         shown = ", ".join(f"{k}={v:.4g}" for k, v in last.items() if isinstance(v, float) and not math.isnan(v))
         return f"History({status}, {len(self.steps)} steps, last epoch: {shown})"
-
-
-_STEP_COLUMNS = ("step", "epoch", "lr", "loss", "seconds")
-_EVAL_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "seconds")
-
-
-@dataclass
-class _Recorder:
-    """Columns of the two tables, filled as the run goes (``with_step``: a ``step`` column in ``epochs``)."""
-
-    with_step: bool = False
-    steps: dict = field(default_factory=lambda: {key: [] for key in _STEP_COLUMNS})
-    epochs: dict = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.epochs = {key: [] for key in _EVAL_COLUMNS + (("step",) if self.with_step else ())}
-
-    def add_step(self, **values) -> None:
-        for key, value in values.items():
-            self.steps[key].append(value)
-
-    def add_evaluation(self, model, train: Split, val: Split | None, loss_fn, *, epoch, step: int,
-                       seconds: float) -> None:
-        """Evaluate ``model`` on the training (and validation) split and add a row to ``epochs``."""
-        train_loss, train_acc = evaluate(model, train, loss_fn)
-        val_loss, val_acc = evaluate(model, val, loss_fn) if val is not None else (math.nan, math.nan)
-        row = dict(zip(_EVAL_COLUMNS, (epoch, train_loss, train_acc, val_loss, val_acc, seconds), strict=True),
-                   step=step)
-        for key, column in self.epochs.items():
-            column.append(row[key])
-
-    def drop_partial_rows(self, pending: list) -> None:
-        """After an interrupt: keep the steps recorded in every column (``pending``: losses not
-        yet in the ``loss`` column, trimmed in place) and the complete evaluation rows."""
-        columns = [self.steps[key] for key in _STEP_COLUMNS if key != "loss"]
-        complete = min(len(self.steps["loss"]) + len(pending), *map(len, columns))
-        del pending[complete - len(self.steps["loss"]):]
-        for column in columns:
-            del column[complete:]
-        evaluated = min(map(len, self.epochs.values()))
-        for column in self.epochs.values():
-            del column[evaluated:]
-
-    def history(self, **flags) -> History:
-        return History(pd.DataFrame(self.steps), pd.DataFrame(self.epochs), **flags)
 
 
 def as_split(data) -> Split:
@@ -216,7 +171,7 @@ def fit(
     eval_every: also evaluate (a row in ``History.epochs``) every this many updates, not
         only at the end of each epoch (default: per epoch only).
     divergence_factor: the run stops, flagged ``diverged``, when a step's loss is not
-        finite, or when the mean loss of the last ``DIVERGENCE_WINDOW`` steps exceeds this
+        finite, or when the mean loss of the last ``fit_parts.DIVERGENCE_WINDOW`` steps exceeds this
         multiple of the untrained model's loss on the training set.
     progress: show a tqdm progress bar (default: `show_progress_default`). It ends full (and
         disappears) when the run ends normally or a callback stops it; it stays red, saying
@@ -252,11 +207,11 @@ def fit(
     if progress is None:
         progress = show_progress_default()
 
-    record = _Recorder(with_step=eval_every is not None)
-    watch = _DivergenceWatch(record, divergence_factor)
+    record = Recorder(with_step=eval_every is not None)
+    watch = DivergenceWatch(record, divergence_factor)
     clock = _Clock(train.x.device)
     generator = torch.Generator().manual_seed(seed)
-    evaluation = functools.partial(record.add_evaluation, model, train, val, loss_fn)
+    evaluation = functools.partial(_record_evaluation, record, model, train, val, loss_fn)
     epoch = step = 0
     interrupted, message = False, ""
     bar = tqdm(total=total_steps, disable=not progress, desc="training", unit="step", leave=False)
@@ -304,7 +259,30 @@ def fit(
     message = message or watch.message
     if message and verbose:
         print(message)
-    return record.history(diverged=watch.diverged, interrupted=interrupted, message=message)
+    return History(*record.tables(), diverged=watch.diverged, interrupted=interrupted, message=message)
+
+
+def train_mlp(data: Data | Split | tuple, width: int, depth: int, *, epochs: int, seed: int = 0,
+              model: nn.Module | None = None, **settings) -> tuple[nn.Module, History]:
+    """Train a fresh ``mlp(width, depth)`` with `fit`; return the model and its `History`.
+
+    The network is initialised from ``seed`` (`seed_everything`), which also seeds the order of
+    the mini-batches. ``model``, if given, is trained instead (``width`` and ``depth`` are then
+    ignored). Every other setting (``lr``, ``optimizer``, ``batch_size``, ``val``, ``scheduler``,
+    ``callbacks``, ``progress``, ...) goes to `fit` as it is, with `fit`'s defaults.
+    """
+    if model is None:
+        seed_everything(seed)
+        model = mlp(width, depth)
+    history = fit(model, data, epochs=epochs, seed=seed, **settings)
+    return model, history
+
+
+def _record_evaluation(record: Recorder, model: nn.Module, train: Split, val: Split | None, loss_fn, *, epoch,
+                       step: int, seconds: float) -> None:
+    """Evaluate ``model`` on the training (and validation) split; add the row to ``record``."""
+    val_scores = evaluate(model, val, loss_fn) if val is not None else (math.nan, math.nan)
+    record.add_evaluation(evaluate(model, train, loss_fn), val_scores, epoch=epoch, step=step, seconds=seconds)
 
 
 def _on_device_of(split: Split, train: Split) -> Split:
@@ -352,55 +330,6 @@ def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, loss_fn: Call
     return loss.detach(), lr
 
 
-class _DivergenceWatch:
-    """The divergence rule: a non-finite step loss, or the mean of the last ``DIVERGENCE_WINDOW``
-    step losses above ``factor`` x the untrained model's loss (one hard example is not a blow-up).
-
-    Step losses wait on the device in ``pending`` and are read in groups (one sync each), then
-    moved to the record's ``loss`` column; on divergence the step tables end at that step.
-    """
-
-    def __init__(self, record: _Recorder, factor: float) -> None:
-        self.record, self.factor = record, factor
-        self.pending: list[torch.Tensor] = []
-        self.recent: collections.deque = collections.deque(maxlen=DIVERGENCE_WINDOW)
-        self.start_loss = self.threshold = math.nan
-        self.diverged, self.message = False, ""
-
-    def start(self, start_loss: float) -> None:
-        self.start_loss = start_loss
-        self.threshold = self.factor * (start_loss if math.isfinite(start_loss) and start_loss > 0 else 1.0)
-
-    def add(self, loss: torch.Tensor) -> bool:
-        """Queue one step's loss; True when a check (every ``_CHECK_EVERY`` steps) finds divergence."""
-        self.pending.append(loss)
-        return len(self.pending) >= _CHECK_EVERY and self.check()
-
-    def check(self) -> bool:
-        """Read the pending losses into the record; True once the run has diverged."""
-        if not self.pending:
-            return self.diverged
-        steps = self.record.steps
-        values = torch.stack(self.pending).float().cpu().tolist()
-        first = len(steps["loss"])
-        steps["loss"].extend(values)
-        self.pending.clear()
-        for offset, value in enumerate(values):
-            self.recent.append(value)
-            if not math.isfinite(value) or sum(self.recent) / len(self.recent) > self.threshold:
-                index = first + offset
-                for column in steps.values():
-                    del column[index + 1:]
-                self.diverged = True
-                self.message = (
-                    f"Training diverged at step {index + 1} (epoch {steps['epoch'][index]}) "
-                    f"with learning rate {steps['lr'][index]:.3g}: the loss reached {value:.3g} "
-                    f"(it started at {self.start_loss:.3g}). Try a smaller learning rate."
-                )
-                break
-        return self.diverged
-
-
 class _Clock:
     """Seconds of training, evaluations left out. CUDA and MPS queue work and return at
     once, so on those devices it waits for the work before reading the clock."""
@@ -430,9 +359,9 @@ def _advance(bar: tqdm, step: int, losses: list[float]) -> None:
             bar.set_postfix(loss=f"{losses[-1]:.3f}", refresh=False)
 
 
-def _stop_requested(callbacks: list, record: _Recorder) -> bool:
+def _stop_requested(callbacks: list, record: Recorder) -> bool:
     """Call every callback with the history so far; True when one of them returns True."""
     if not callbacks:
         return False
-    snapshot = record.history()
+    snapshot = History(*record.tables())
     return any([bool(callback(snapshot)) for callback in callbacks])  # noqa: C419 (a list: call them all)

@@ -7,6 +7,9 @@ import torch
 
 from course_utils import budget
 from course_utils.lesson03 import (
+    ADAM,
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_LR,
     EXERCISES,
     EarlyStoppingMonitor,
     capacity_sweep,
@@ -24,6 +27,7 @@ from course_utils.lesson03 import (
 )
 from course_utils.lesson03.exercises import best_epoch_with_patience
 from course_utils.models import mlp
+from course_utils.training import train_mlp
 
 SEEDS = (0, 1, 2)
 CFG = budget("03", "smoke")
@@ -241,3 +245,12 @@ def test_patience_exercise_accepts_the_reference_and_hints_each_mistake():
     assert exercise.check(rule(strict=True, late=0)).correct
     assert "tie" in exercise.check(rule(strict=False, late=0)).message
     assert "Off by one" in exercise.check(rule(strict=True, late=1)).message
+
+
+def test_every_sweep_model_is_train_mlp_with_adam(small_data):
+    sweep = capacity_sweep((8,), epochs=2, data=small_data)
+    model, history = train_mlp(small_data, 8, 1, epochs=2, lr=DEFAULT_LR, batch_size=DEFAULT_BATCH_SIZE, **ADAM)
+    row = sweep.table.iloc[0]
+    assert sweep.histories[8].steps["loss"].equals(history.steps["loss"]) and len(history.steps) == 2 * 32
+    assert (row["train_acc"], row["val_acc"]) == (history.final("train_acc"), history.final("val_acc"))
+    assert row["parameters"] == sum(p.numel() for p in model.parameters())

@@ -6,6 +6,7 @@ import pytest
 
 from course_utils.lesson05 import (
     ADAM_OVER_SGD_MAX,
+    BATCH_SIZE,
     CATCH_UP_MAX,
     CLOSED_FORM_RTOL,
     EXERCISES,
@@ -48,7 +49,10 @@ from course_utils.lesson05 import (
     sweep_grid,
     t_critical_95,
     train_to_target,
+    train_tracking_test,
 )
+from course_utils.lesson05.experiments import DEPTH
+from course_utils.training import evaluate, train_mlp
 
 SEEDS = (0, 1, 2)
 SIZES = {"epochs": 3, "width": 64}  # smoke sizes, as in budget("05", "smoke")
@@ -305,3 +309,12 @@ def test_time_based_lambda_exercise_matches_the_schedule_and_hints_each_mistake(
     assert "Off by one" in exercise.check(lambda step, k: 1 / (1 + k * (step + 1))).message
     assert "exponential" in exercise.check(lambda step, k: (1 + k) ** -step).message
     assert "linear" in exercise.check(lambda step, k: 1 - k * step).message
+
+
+def test_lesson_runs_are_train_mlp_with_the_test_split_as_val():
+    data = load_data(300, 200, seed=0)
+    history = train_tracking_test(data, lr=0.1, epochs=2, width=16)
+    model, same = train_mlp(data.train, 16, DEPTH, epochs=2, lr=0.1, batch_size=BATCH_SIZE, progress=False)
+    assert history.steps["loss"].equals(same.steps["loss"])
+    assert history.final("val_acc") == evaluate(model, data.test)[1]  # the "test accuracy" the tables show
+    assert math.isnan(same.final("val_acc"))  # no validation split in the lesson's data

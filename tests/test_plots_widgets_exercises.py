@@ -1,12 +1,15 @@
 import io
+import subprocess
+import sys
 
 import ipywidgets
+import matplotlib
 import pytest
 from matplotlib.figure import Figure
 
 from course_utils import fit, mlp, seed_everything
 from course_utils.exercises import NO_ANSWER_YET, Exercise, multiple_choice, numeric
-from course_utils.plots import plot_history, plot_step_loss, show_images
+from course_utils.plots import draw_step_loss, new_figure, plot_history, plot_step_loss, show_images, use_course_style
 from course_utils.widgets import choice, float_slider, int_slider, log_slider, slider_panel, slider_text
 
 
@@ -123,3 +126,34 @@ def test_plain_text_shows_the_question_and_the_verdict():
     exercise = numeric("How many classes?", 10, hint_low="More.", hint_high="Fewer.", explanation="Ten.")
     assert repr(exercise) == "How many classes?"
     assert repr(exercise.check(3)) == "Not yet. More." and repr(exercise.check(10)) == "Correct. Ten."
+
+
+def test_draw_step_loss_draws_the_raw_losses_faint_and_their_moving_average():
+    import pandas as pd
+
+    fig, ax = new_figure()
+    losses = pd.Series([4.0, 2.0, 6.0, 0.0])
+    draw_step_loss(ax, [1, 2, 3, 4], losses, smooth=2, colour="C3", label="mean", raw_label="raw", raw_alpha=0.2)
+    raw, mean = ax.get_lines()
+    assert list(raw.get_ydata()) == [4.0, 2.0, 6.0, 0.0] and raw.get_alpha() == 0.2 and raw.get_label() == "raw"
+    assert list(mean.get_ydata()) == [4.0, 3.0, 4.0, 3.0] and mean.get_label() == "mean" and mean.get_alpha() is None
+    draw_step_loss(ax, [1, 2, 3, 4], losses, smooth=4, raw=False)
+    assert len(ax.get_lines()) == 3 and list(ax.get_lines()[2].get_ydata()) == [4.0, 3.0, 4.0, 3.0]
+
+
+def test_importing_plots_leaves_matplotlib_alone():
+    code = ("import matplotlib; before = dict(matplotlib.rcParams); import course_utils.plots; "
+            "changed = [k for k, v in matplotlib.rcParams.items() if before[k] != v]; assert not changed, changed")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize(("talk", "dpi", "linewidth"), [(False, 100, 1.5), (True, 150, 2.4)])
+def test_use_course_style_sets_the_course_look(monkeypatch, talk, dpi, linewidth):
+    with matplotlib.rc_context():
+        use_course_style(talk)
+        assert matplotlib.rcParams["figure.dpi"] == dpi and matplotlib.rcParams["lines.linewidth"] == linewidth
+        assert matplotlib.rcParams["axes.titleweight"] == "bold"
+        monkeypatch.setenv("COURSE_TALK", "1" if talk else "0")
+        use_course_style(not talk)
+        use_course_style()  # None: as COURSE_TALK says
+        assert matplotlib.rcParams["figure.dpi"] == dpi

@@ -1,5 +1,6 @@
 import functools
 
+import ipywidgets
 import numpy as np
 import pytest
 import torch
@@ -7,7 +8,8 @@ from torch import nn
 
 from course_utils import fit, make_optimizer, mlp, seed_everything
 from course_utils.data import Split, make_classification_2d
-from course_utils.training import evaluate
+from course_utils.plots import LiveLossPlot
+from course_utils.training import evaluate, train_mlp
 
 
 def train(data, **kwargs):
@@ -347,3 +349,30 @@ def test_the_validation_split_follows_the_training_data(small_data):
     assert model.devices == ["meta", "meta", "meta"]  # evaluation of train, of val, then the first step
     assert history.interrupted and list(history.epochs["val_loss"]) == [0.0]
     assert val_split.x.device.type == "cpu"  # the caller's split is left where it was
+
+
+def test_train_mlp_is_seed_everything_then_mlp_then_fit(small_data):
+    model, history = train_mlp(small_data, 64, 1, epochs=2, lr=0.1, batch_size=64, progress=False)
+    by_hand = train(small_data, progress=False)
+    assert history.steps["loss"].equals(by_hand.steps["loss"])
+    assert history.epochs.drop(columns="seconds").equals(by_hand.epochs.drop(columns="seconds"))
+    assert [layer.out_features for layer in model if isinstance(layer, nn.Linear)] == [64, 10]
+    assert evaluate(model, small_data.val)[1] == history.final("val_acc")
+
+
+def test_train_mlp_trains_the_model_it_is_given(small_data):
+    given = mlp(8, 0)
+    model, history = train_mlp(small_data, 64, 1, epochs=1, lr=0.1, model=given, optimizer="adam", progress=False)
+    assert model is given and len(history.steps) == 16  # ceil(2000 / 128)
+    assert evaluate(given, small_data.train)[0] == history.final("train_loss")
+
+
+def test_live_plot_draws_the_figure_it_is_given_into_a_widget(small_data, monkeypatch):
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj, display_id=False: shown.append(obj))
+    live = LiveLossPlot(lambda history: f"epoch {int(history.epochs['epoch'].iloc[-1])}", in_widget=True)
+    assert isinstance(live.output, ipywidgets.Output) and shown == [live.output]  # shown before training starts
+    train(small_data, epochs=2, callbacks=[live])
+    assert shown[1:] == ["epoch 1", "epoch 2"]
+    live.close()
+    assert live.output.comm is None

@@ -2,8 +2,9 @@
 
 What is where:
 
-- `experiments`: how every model is trained (`train_mlp`: `mlp(width, depth)`, Adam, the
-  course's `fit`), the capacity sweep over widths (`capacity_sweep`), choosing an under-, a
+- `experiments`: how every model is trained (``ADAM``, ``DEFAULT_LR``, ``DEFAULT_BATCH_SIZE``: the
+  settings passed to the toolkit's `training.train_mlp`, which trains a fresh `mlp(width, depth)`
+  with the course's `fit`), the capacity sweep over widths (`capacity_sweep`), choosing an under-, a
   well- and an over-fitting width from it (`pick_fits`), how far a validation loss rose
   (`loss_rise`), the slider's rule-of-thumb verdict (`diagnose`);
 - `label_noise`: the label-noise experiment (`label_noise_experiment`), its two `fit`
@@ -17,6 +18,7 @@ for three seeds by `tests/test_capacity.py`.
 """
 from .exercises import EXERCISES
 from .experiments import (
+    ADAM,
     DEFAULT_BATCH_SIZE,
     DEFAULT_LR,
     SweepResult,
@@ -24,7 +26,6 @@ from .experiments import (
     diagnose,
     loss_rise,
     pick_fits,
-    train_mlp,
 )
 from .figures import plot_capacity_sweep, plot_fits, plot_label_noise
 from .label_noise import (
@@ -40,8 +41,8 @@ from .label_noise import (
 from .panels import explore_fit, explore_fit_panel
 
 __all__ = [
-    "DEFAULT_BATCH_SIZE", "DEFAULT_LR", "EXERCISES", "EarlyStoppingMonitor", "NoiseResult", "NoisyFitTracker",
+    "ADAM", "DEFAULT_BATCH_SIZE", "DEFAULT_LR", "EXERCISES", "EarlyStoppingMonitor", "NoiseResult", "NoisyFitTracker",
     "StoppingRule", "SweepResult", "capacity_sweep", "diagnose", "explore_fit", "explore_fit_panel",
     "highest_val_acc", "label_noise_experiment", "loss_rise", "lowest_val_loss", "noisy_fashion_mnist",
-    "pick_fits", "plot_capacity_sweep", "plot_fits", "plot_label_noise", "train_mlp",
+    "pick_fits", "plot_capacity_sweep", "plot_fits", "plot_label_noise",
 ]

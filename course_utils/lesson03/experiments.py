@@ -1,10 +1,11 @@
-"""Lesson 03's capacity experiments: how each model is trained, the sweep over widths, and reading it.
+"""Lesson 03's capacity experiments: the sweep over widths, and reading it.
 
-Every model is `mlp(width, depth)` trained by `train_mlp` with Adam through the course's one
-loop, `fit`, on a small subset of Fashion-MNIST, so that both failure modes show up in a few
-seconds on a CPU. `capacity_sweep` trains one network per width; `pick_fits` chooses an
-under-, a well- and an over-fitting one for their learning curves; `loss_rise` measures how far
-a validation loss climbed back from its minimum; `diagnose` is the slider's rule-of-thumb verdict.
+Every model is `mlp(width, depth)` trained by the toolkit's `training.train_mlp` (the course's
+one loop, `fit`) with Adam (``ADAM``), on a small subset of Fashion-MNIST, so that both failure
+modes show up in a few seconds on a CPU. `capacity_sweep` trains one network per width;
+`pick_fits` chooses an under-, a well- and an over-fitting one for their learning curves;
+`loss_rise` measures how far a validation loss climbed back from its minimum; `diagnose` is the
+slider's rule-of-thumb verdict.
 The label-noise experiment lives in `label_noise`.
 """
 from __future__ import annotations
@@ -13,47 +14,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
-from torch import nn
 
-from ..config import seed_everything
 from ..data import Data, fashion_mnist
-from ..models import count_parameters, mlp
-from ..training import History, evaluate, fit
-from ..validation import check_fraction, check_int, check_positive
+from ..models import count_parameters
+from ..training import History, evaluate, train_mlp
+from ..validation import check_fraction, check_int
 
 # Adam at its usual rate fits (and over-fits) a small subset within a few dozen epochs.
 DEFAULT_LR = 1e-3
 DEFAULT_BATCH_SIZE = 64
+ADAM = {"optimizer": "adam", "progress": False}  # how every model of the lesson is trained (with lr, batch_size)
 PERCENT = 100
-
-
-def train_mlp(
-    data: Data,
-    width: int,
-    depth: int,
-    *,
-    epochs: int,
-    lr: float = DEFAULT_LR,
-    batch_size: int = DEFAULT_BATCH_SIZE,
-    seed: int = 0,
-    callbacks: Sequence = (),
-    model: nn.Module | None = None,
-) -> tuple[nn.Module, History]:
-    """Train ``mlp(width, depth)`` with Adam on ``data`` (validation curves from ``data.val``).
-
-    The model is initialised from ``seed`` (or ``model``, if given, is trained instead and
-    ``width`` and ``depth`` are ignored); it is moved to the data's device and returned
-    with its `History`.
-    """
-    check_int("epochs", epochs, 1)
-    check_positive("lr", lr)
-    if model is None:
-        seed_everything(seed)
-        model = mlp(width, depth)
-    model = model.to(data.train.x.device)
-    history = fit(model, data, epochs=epochs, lr=lr, batch_size=batch_size, optimizer="adam",
-                  seed=seed, progress=False, callbacks=callbacks)
-    return model, history
 
 
 # --------------------------------------------------------------------------- capacity sweep
@@ -102,7 +73,8 @@ def capacity_sweep(
     data = data or fashion_mnist(n_train, n_val, n_test, seed=seed)
     rows, histories = [], {}
     for width in sorted(set(widths)):
-        model, history = train_mlp(data, width, depth, epochs=epochs, lr=lr, seed=seed)
+        model, history = train_mlp(data, width, depth, epochs=epochs, lr=lr, batch_size=DEFAULT_BATCH_SIZE,
+                                   seed=seed, **ADAM)
         train_acc = history.final("train_acc")
         test_acc = evaluate(model, data.test)[1]
         rows.append({"width": width, "depth": depth, "parameters": count_parameters(model),

@@ -21,9 +21,9 @@ from torch import nn
 from ..config import seed_everything
 from ..data import Data, Split, fashion_mnist
 from ..models import mlp
-from ..training import History, evaluate
+from ..training import History, evaluate, train_mlp
 from ..validation import check_fraction, check_int
-from .experiments import DEFAULT_LR, train_mlp
+from .experiments import ADAM, DEFAULT_LR
 
 # The epochs table so far (one row per epoch, 0 = untrained; `History.epochs`) -> the epoch whose
 # weights to keep. Called after every epoch, a rule keeps the current epoch or stays with its last choice.
@@ -171,7 +171,7 @@ def label_noise_experiment(
     monitor = EarlyStoppingMonitor(model, noisy.test, stopping_rule)
     tracker = NoisyFitTracker(model, noisy.train, flipped)
     _, history = train_mlp(noisy, width, depth, epochs=epochs, lr=lr, batch_size=batch_size,
-                           seed=seed, callbacks=[monitor, tracker], model=model)
+                           seed=seed, callbacks=[monitor, tracker], model=model, **ADAM)
     table = history.epochs[["epoch", "train_acc", "val_acc", "val_loss"]].copy()
     table["test_acc"] = monitor.test_acc
     table["clean_fit"] = tracker.clean_fit

@@ -7,9 +7,10 @@ from matplotlib.figure import Figure
 from ..data import fashion_mnist
 from ..models import count_parameters
 from ..plots import plot_history
+from ..training import train_mlp
 from ..validation import check_fraction, check_int
 from ..widgets import float_slider, int_slider, slider_panel
-from .experiments import PERCENT, diagnose, train_mlp
+from .experiments import ADAM, DEFAULT_BATCH_SIZE, DEFAULT_LR, PERCENT, diagnose
 
 
 def explore_fit(
@@ -27,7 +28,8 @@ def explore_fit(
     check_int("depth", depth, 0)
     check_fraction("label_noise", label_noise, include_one=False)
     data = fashion_mnist(n_train, n_val, 1, label_noise=label_noise, seed=seed)
-    model, history = train_mlp(data, width, depth, epochs=epochs, seed=seed)
+    model, history = train_mlp(data, width, depth, epochs=epochs, lr=DEFAULT_LR, batch_size=DEFAULT_BATCH_SIZE,
+                               seed=seed, **ADAM)
     train_acc, val_acc = history.final("train_acc"), history.final("val_acc")
     # Training accuracy is measured against the noisy labels, so lower the bar accordingly.
     verdict = diagnose(train_acc, val_acc, low=0.7 * (1 - label_noise))

@@ -13,7 +13,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from ..batch_runs import VariantRun
-from ..plots import new_figure
+from ..plots import draw_step_loss, new_figure
 from ..toy_regression import VARIANT_COLOURS
 from .experiments import expected_cosine, variance_slope
 
@@ -60,11 +60,10 @@ def plot_batch_losses(runs: dict[str, VariantRun], names: Sequence[str] = ("stoc
     for ax, name in zip(axes, names, strict=False):
         run = runs[name]
         steps, colour = run.history.steps, VARIANT_COLOURS.get(name)
-        ax.plot(steps["step"], steps["loss"], color=colour, alpha=0.2, linewidth=0.6,
-                label="loss of the step's own batch")
         window = max(1, min(smooth, len(steps) // 20))
-        ax.plot(steps["step"], steps["loss"].rolling(window, min_periods=1).mean(), color=colour,
-                label=f"its moving average ({window} steps)")
+        draw_step_loss(ax, steps["step"], steps["loss"], smooth=window, colour=colour,
+                       label=f"its moving average ({window} steps)", raw_label="loss of the step's own batch",
+                       raw_alpha=0.2, raw_width=0.6)
         ax.plot(run.curve["updates"], run.curve["train_loss"], "k--", linewidth=1.4,
                 label="loss on the whole training set")
         clipped = int((steps["loss"] > y_max).sum())

@@ -7,11 +7,14 @@ What is where:
   predicted from ``lr x L`` against the one read off the iterates (`quadratic_regimes`), and
   the parabola's slider view `explore_quadratic`;
 - `experiments`: the Fashion-MNIST runs, each a plain function returning `History` objects
-  or tables: a too-small, a good and a too-large rate (`lr_regimes`), the schedules of
-  `course_utils.schedules` and your own (`compare_schedules`, `factor_schedule`), torch's
-  optimizers at their defaults (`compare_default_optimizers`), the rate sweep of SGD and
-  Adam (`lr_sweep`, `good_lr_ranges`), and "a low rate overfits, a large rate regularizes"
-  tested at matched training loss (`lr_generalization`, `generalization_table`);
+  or tables, every network trained by `train_tracking_test` (the toolkit's `training.train_mlp`
+  with the lesson's settings; the lesson has no validation split, so ``data.test`` is passed as
+  ``val`` and each History's ``val_*`` columns are *test* numbers): a too-small, a good and a
+  too-large rate (`lr_regimes`), the schedules of `course_utils.schedules` and your own
+  (`compare_schedules`, `factor_schedule`), torch's optimizers at their defaults
+  (`compare_default_optimizers`), the rate sweep of SGD and Adam (`lr_sweep`,
+  `good_lr_ranges`), and "a low rate overfits, a large rate regularizes" tested at matched
+  training loss (`lr_generalization`, `generalization_table`);
 - `claims`: the thresholds the notebook and tests assert (`CATCH_UP_MAX`, ...) and the
   numbers and sentences the claims are worded from (`catch_up_fraction`, `describe_*`,
   the paired 95% interval);
@@ -58,8 +61,8 @@ from .experiments import (
     schedules_table,
     steps_per_run,
     sweep_grid,
-    train_mlp,
     train_to_target,
+    train_tracking_test,
 )
 from .figures import (
     plot_generalization,
@@ -90,5 +93,5 @@ __all__ = [
     "paired_difference", "plot_generalization", "plot_learning_rate_run", "plot_lr_sweep", "plot_optimizers",
     "plot_quadratic_iterates", "plot_regimes", "plot_schedule_runs", "predicted_regime", "quadratic_panel",
     "quadratic_regimes", "regimes_table", "schedules_table", "steps_per_run", "sweep_grid", "t_critical_95",
-    "train_mlp", "train_to_target",
+    "train_to_target", "train_tracking_test",
 ]

@@ -1,7 +1,8 @@
 """Lesson 05's training experiments on Fashion-MNIST: rates, schedules, optimizers, the sweep, generalization.
 
-Every function trains a fresh two-hidden-layer MLP through `course_utils.training.fit`
-(`train_mlp`) and returns `History` objects or pandas tables of their numbers. The parabola
+Every function trains a fresh two-hidden-layer MLP with the toolkit's `training.train_mlp`
+(through `train_tracking_test`, which tracks test accuracy per epoch) and returns `History`
+objects or pandas tables of their numbers. The parabola
 lives in `quadratic`; the sentences and statistics the claims are worded from in `claims`.
 """
 from __future__ import annotations
@@ -15,14 +16,13 @@ import pandas as pd
 import torch
 from torch.optim import lr_scheduler
 
-from ..config import seed_everything
 from ..data import Data, fashion_mnist
-from ..models import mlp
 from ..schedules import SCHEDULE_NAMES, Schedule, standard_schedules
-from ..training import History, fit
+from ..training import History, train_mlp
 from ..validation import check_choice, check_int, check_positive
 
 BATCH_SIZE = 64
+DEPTH = 2  # hidden layers of every MLP in the lesson
 # Rates for plain SGD on the MLP below (inputs normalized, batch 64), chosen from the sweep
 # in section 4: 1e-3 is torch's default for SGD and far too small here; 3 blew up in every run we tried.
 LR_REGIMES = {"too small": 1e-3, "good": 0.1, "too large": 3.0}
@@ -41,18 +41,19 @@ def steps_per_run(n_train: int, epochs: int, batch_size: int = BATCH_SIZE) -> in
     return check_int("epochs", epochs, 1) * math.ceil(check_int("n_train", n_train, 1) / batch_size)
 
 
-def train_mlp(data: Data, *, lr: float | None, epochs: int, width: int, optimizer="sgd",
-              scheduler: Schedule | None = None, seed: int = 0, divergence_factor: float = 10.0,
-              progress: bool | None = False, callbacks=()) -> History:
-    """A fresh two-hidden-layer MLP trained with `fit`, evaluated on ``data.test`` each epoch.
+def train_tracking_test(data: Data, *, lr: float | None, epochs: int, width: int, seed: int = 0,
+                        progress: bool | None = False, **settings) -> History:
+    """`train_mlp` with the lesson's settings: a fresh ``mlp(width, DEPTH)``, batch ``BATCH_SIZE``; its `History`.
 
-    ``optimizer`` is a name (with ``lr``) or a callable ``params -> Optimizer`` (``lr=None``).
+    The lesson has no validation split: ``data.test`` is passed to `fit` as ``val``, so the
+    History's ``val_loss`` and ``val_acc`` columns hold the *test* loss and accuracy after every
+    epoch, and the lesson's tables and figures call them test numbers. ``optimizer`` is a name
+    (with ``lr``) or a callable ``params -> Optimizer`` (``lr=None``); ``settings`` (``optimizer``,
+    ``scheduler``, ``divergence_factor``, ``callbacks``) go to `fit`.
     """
-    seed_everything(seed)
-    model = mlp(width=width, depth=2).to(data.train.x.device)
-    return fit(model, data.train, val=data.test, epochs=epochs, lr=lr, optimizer=optimizer,
-               scheduler=scheduler, batch_size=BATCH_SIZE, seed=seed, divergence_factor=divergence_factor,
-               progress=progress, callbacks=callbacks, verbose=False)
+    _, history = train_mlp(data.train, width, DEPTH, val=data.test, epochs=epochs, lr=lr, batch_size=BATCH_SIZE,
+                           seed=seed, progress=progress, verbose=False, **settings)
+    return history
 
 
 def _result_row(history: History) -> dict:
@@ -68,7 +69,8 @@ def _result_row(history: History) -> dict:
 def lr_regimes(data: Data, *, epochs: int, width: int, seed: int = 0,
                lrs: Mapping[str, float] = LR_REGIMES) -> dict[str, History]:
     """Plain SGD at a too-small, a good and a too-large rate; label -> History."""
-    return {label: train_mlp(data, lr=check_positive(f"lrs[{label!r}]", lr), epochs=epochs, width=width, seed=seed)
+    return {label: train_tracking_test(data, lr=check_positive(f"lrs[{label!r}]", lr), epochs=epochs, width=width,
+                                       seed=seed)
             for label, lr in lrs.items()}
 
 
@@ -114,7 +116,7 @@ def compare_schedules(data: Data, *, epochs: int, width: int, seed: int = 0, lr0
     schedules = standard_schedules(total)
     chosen = {name: schedules[check_choice("schedule", name, SCHEDULE_NAMES)] for name in names}
     chosen.update({name: factor_schedule(name, factor) for name, factor in (custom or {}).items()})
-    return {name: train_mlp(data, lr=lr0, epochs=epochs, width=width, seed=seed, scheduler=schedule)
+    return {name: train_tracking_test(data, lr=lr0, epochs=epochs, width=width, seed=seed, scheduler=schedule)
             for name, schedule in chosen.items()}
 
 
@@ -165,8 +167,8 @@ def compare_default_optimizers(data: Data, *, epochs: int, width: int, seed: int
     run) because RMSprop's first updates make the loss jump by up to a few hundred times
     before it recovers, and we want to see that.
     """
-    return {label: train_mlp(data, lr=None, optimizer=constructor, epochs=epochs, width=width, seed=seed,
-                             divergence_factor=divergence_factor)
+    return {label: train_tracking_test(data, lr=None, optimizer=constructor, epochs=epochs, width=width, seed=seed,
+                                       divergence_factor=divergence_factor)
             for label, constructor in default_optimizers().items()}
 
 
@@ -195,7 +197,7 @@ def lr_sweep(data: Data, *, lrs: Sequence[float], epochs: int, width: int, seed:
     rows = []
     for name in optimizers:
         for lr in lrs:
-            history = train_mlp(data, lr=float(lr), optimizer=name, epochs=epochs, width=width, seed=seed)
+            history = train_tracking_test(data, lr=float(lr), optimizer=name, epochs=epochs, width=width, seed=seed)
             rows.append({"optimizer": name, "lr": float(lr), "diverged": history.diverged,
                          "start loss": float(history.epochs["train_loss"].iloc[0]),
                          "final train loss": math.nan if history.diverged else history.final("train_loss")})
@@ -232,7 +234,7 @@ def train_to_target(data: Data, *, lr: float, target_loss: float, max_epochs: in
     def reached_target(history: History) -> bool:
         return history.final("train_loss") <= target_loss  # True ends fit after this epoch
 
-    return train_mlp(data, lr=lr, epochs=max_epochs, width=width, seed=seed, callbacks=[reached_target])
+    return train_tracking_test(data, lr=lr, epochs=max_epochs, width=width, seed=seed, callbacks=[reached_target])
 
 
 def lr_generalization(*, n_train: int, n_test: int, seeds: Sequence[int], target_loss: float,

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ..plots import new_figure
+from ..plots import draw_step_loss, new_figure
 from ..training import History
 from .experiments import GENERALIZATION_LRS, LR_REGIMES
 from .quadratic import gd_on_quadratic, measured_regime
@@ -18,7 +18,7 @@ def _step_loss_axes(ax, histories: Mapping[str, History], smooth: int = 10, log_
     """Smoothed mini-batch loss against update on ``ax``; a cross marks where a run diverged."""
     for colour, (label, history) in zip(_colours(len(histories)), histories.items(), strict=False):
         steps = history.steps
-        ax.plot(steps["step"], steps["loss"].rolling(smooth, min_periods=1).mean(), color=colour, label=label)
+        draw_step_loss(ax, steps["step"], steps["loss"], smooth=smooth, colour=colour, label=label, raw=False)
         if history.diverged:
             ax.plot(steps["step"].iloc[-1], steps["loss"].iloc[-1], "x", color=colour, markersize=10, mew=2)
     ax.set(xlabel="update (step)", ylabel="training loss (smoothed)")

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from matplotlib.figure import Figure
 
+from ..plots import LiveLossPlot
 from ..schedules import SCHEDULE_NAMES, make_schedule
-from ..training import History
 from ..validation import check_choice, check_positive
-from .experiments import BATCH_SIZE, load_data, steps_per_run, train_mlp
+from .experiments import BATCH_SIZE, load_data, steps_per_run, train_tracking_test
 from .figures import plot_learning_rate_run
 from .quadratic import explore_quadratic
 
@@ -35,36 +35,13 @@ def explore_learning_rate(lr: float = 0.1, schedule: str = "constant", optimizer
     check_choice("schedule", schedule, SCHEDULE_NAMES)
     data = load_data(n_train, 2000, seed=seed)
     scheduler = make_schedule(schedule, steps_per_run(n_train, epochs))
-    redraw = _LiveFigure(lambda history: plot_learning_rate_run(history, lr, schedule, optimizer)) if live else None
-    history = train_mlp(data, lr=lr, optimizer=optimizer, scheduler=scheduler, epochs=epochs, width=width,
-                        seed=seed, progress=live, callbacks=[redraw] if live else ())
+    redraw = LiveLossPlot(lambda history: plot_learning_rate_run(history, lr, schedule, optimizer),
+                          in_widget=True) if live else None
+    history = train_tracking_test(data, lr=lr, optimizer=optimizer, scheduler=scheduler, epochs=epochs, width=width,
+                                  seed=seed, progress=live, callbacks=[redraw] if live else ())
     if redraw is not None:
         redraw.close()
     return plot_learning_rate_run(history, lr, schedule, optimizer)
-
-
-class _LiveFigure:
-    """A `fit` callback that redraws a figure in its own output area after every epoch.
-
-    (Does the job of `plots.LiveLossPlot` for any figure; to be merged into `plots`.)
-    """
-
-    def __init__(self, draw):
-        import ipywidgets as widgets
-        from IPython.display import display
-
-        self.draw, self.output = draw, widgets.Output()
-        display(self.output)
-
-    def __call__(self, history: History) -> None:
-        from IPython.display import display
-
-        with self.output:
-            self.output.clear_output(wait=True)
-            display(self.draw(history))
-
-    def close(self) -> None:
-        self.output.close()  # the final figure replaces the live one
 
 
 def learning_rate_panel(n_train: int = 2000, epochs: int = 3):
