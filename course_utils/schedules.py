@@ -101,8 +101,10 @@ def warmup_lr(steps, lr0: float, warmup_steps: int, start_factor: float) -> np.n
 
 def one_cycle_lr(steps, lr0: float, total_steps: int, pct_start: float = 0.3,
                  div_factor: float = 25.0, final_div_factor: float = 1e4) -> np.ndarray:
-    """One-cycle (Smith): cosine up from ``lr0/div_factor`` to the peak ``lr0``, then cosine
-    down to ``lr0 / (div_factor * final_div_factor)`` at the last step ``total_steps - 1``.
+    """One-cycle as torch's ``OneCycleLR`` draws it by default: cosine up from ``lr0/div_factor``
+    to the peak ``lr0``, then cosine down to ``lr0 / (div_factor * final_div_factor)`` at the last
+    step ``total_steps - 1``. (Smith's 2018 policy is linear: two equal phases, then a short
+    annihilation far below the start.)
 
     The peak is reached at step ``pct_start * total_steps - 1``, as in torch's OneCycleLR.
     """
