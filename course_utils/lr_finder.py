@@ -21,11 +21,8 @@ step, and reads a good learning rate off the curve. Five pieces:
 (`Data`, `Split` or an ``(x, y)`` pair; mini-batches are slices, as in `fit`) and returns a
 `RangeTestResult`: the curve as a pandas table, the suggestions, and ``plot()``.
 
-``mode="val"`` is the variant the source article describes: after every step the model
-is evaluated on a fixed validation subset, and the stopping rule and the suggestions use
-the validation loss instead of the training loss.
-
-Figures of a result: `course_utils.lr_finder_plots`. Lesson 06 itself: `course_utils.lesson06`.
+``mode="val"`` (the source article's variant) stops and suggests on the loss of a fixed
+validation subset after every step. Figures: `lr_finder_plots`; lesson 06: `lesson06`.
 """
 from __future__ import annotations
 
