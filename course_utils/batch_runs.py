@@ -18,14 +18,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import torch
 from torch import nn
 
 from .data import Split
-from .training import History, evaluate, fit
+from .training import History, fit
 from .validation import check_int, check_positive
 
-DIVERGENCE_FACTOR = 10.0  # a run whose full training loss exceeds 10x its start has diverged
+DIVERGENCE_FACTOR = 10.0  # fit's rule: the last 32 batch losses average above 10x the starting loss
 
 
 @dataclass
@@ -35,9 +34,8 @@ class VariantRun:
     ``curve`` has one row per evaluation point: ``updates`` (parameter updates so far),
     ``epoch`` (passes over the data so far, fractional), ``seconds`` (measured training
     time so far, evaluation excluded) and ``train_loss`` (mean loss on the whole training
-    set). ``history`` is a `History`: its ``steps`` concatenate `fit`'s per-step records
-    (the loss of every update's own batch) with a global step counter; its ``epochs``
-    hold the whole-set evaluations (``epoch`` fractional). ``model`` is the trained model.
+    set). ``history`` is `fit`'s `History`: ``steps`` the loss of every update's own batch,
+    ``epochs`` the whole-set evaluations (``epoch`` fractional, ``updates`` = ``step``). ``model`` is the trained model.
     """
 
     name: str
@@ -115,54 +113,27 @@ def train_variant(
 ) -> VariantRun:
     """Plain SGD with ``batch_size`` for ``epochs`` epochs, measuring the full training loss.
 
-    Each epoch shuffles the training set once and walks through it in batches, as `fit`
-    does. To measure the full training loss *inside* an epoch, the epoch is cut into
-    chunks at the evaluation points (`evaluation_points` plus ``extra_points``) and each
-    chunk is trained with `fit` (one pass, no momentum, so nothing carries over between
-    chunks). The seconds are `fit`'s own measured training time, summed over the chunks;
-    the evaluations are not counted.
+    One call of `fit`: each epoch shuffles the training set once and walks through it in
+    batches; ``eval_every`` asks `fit` to measure the loss on the *whole* training set
+    (``train_eval_size=None``) after each update count of `evaluation_points` (plus
+    ``extra_points``), inside epochs too. The seconds are `fit`'s measured training time,
+    evaluations excluded; a run that diverges (`fit`'s rule, ``DIVERGENCE_FACTOR``) ends
+    there, its curve at the last evaluation before it.
     """
     check_int("batch_size", batch_size, 1, len(train), "the number of training samples")
     check_positive("lr", lr)
     check_int("epochs", epochs, 1)
     n_train = len(train)
-    steps_per_epoch = math.ceil(n_train / batch_size)
-    total = epochs * steps_per_epoch
+    total = epochs * math.ceil(n_train / batch_size)
     points = sorted(set(evaluation_points(n_train, batch_size, epochs, per_epoch))
                     | {int(p) for p in extra_points if 0 < p <= total})
-    generator = torch.Generator().manual_seed(seed)
-    rows = [(0, 0.0, 0.0, evaluate(model, train)[0])]
-    step_tables: list[pd.DataFrame] = []
-    updates, seconds, diverged, message = 0, 0.0, False, ""
-    for epoch in range(1, epochs + 1):
-        order = torch.randperm(n_train, generator=generator).to(train.y.device)
-        first_step = (epoch - 1) * steps_per_epoch
-        for point in (p for p in points if first_step < p <= first_step + steps_per_epoch):
-            index = order[(updates - first_step) * batch_size:(point - first_step) * batch_size]
-            chunk = fit(model, Split(train.x[index], train.y[index]), epochs=1, lr=lr,
-                        batch_size=min(batch_size, len(index)), seed=seed * 100_003 + point,
-                        progress=False, verbose=False, divergence_factor=1e12)
-            steps = chunk.steps.assign(step=chunk.steps["step"] + updates, epoch=epoch,
-                                       seconds=chunk.steps["seconds"] + seconds)
-            step_tables.append(steps)
-            updates += len(chunk.steps)
-            seconds += float(chunk.steps["seconds"].iloc[-1]) if chunk.diverged else \
-                float(chunk.epochs["seconds"].iloc[-1])  # measured after the last sync
-            train_loss = evaluate(model, train)[0]
-            rows.append((updates, updates / steps_per_epoch, seconds, train_loss))
-            # A chunk can be a handful of images, too few for fit's own check to mean much;
-            # judge divergence on the loss over the whole training set instead.
-            if chunk.diverged or not math.isfinite(train_loss) or train_loss > DIVERGENCE_FACTOR * rows[0][3]:
-                diverged = True
-                message = (f"{name or 'run'} (batch size {batch_size}, lr {lr:g}) diverged after {updates} "
-                           f"updates: training loss {train_loss:.3g}, started at {rows[0][3]:.3g}")
-                break
-        if diverged:
-            break
-    curve = pd.DataFrame(rows, columns=["updates", "epoch", "seconds", "train_loss"])
-    # The same evaluations in the layout of fit's epoch table, so that plots.plot_history accepts them.
-    epochs_table = curve.assign(train_acc=math.nan, val_loss=math.nan, val_acc=math.nan)[
-        ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "seconds", "updates"]]
-    history = History(pd.concat(step_tables, ignore_index=True), epochs_table, diverged=diverged, message=message)
+    history = fit(model, train, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, eval_every=points,
+                  train_eval_size=None, divergence_factor=DIVERGENCE_FACTOR, progress=False, verbose=False)
+    table = history.epochs
+    curve = pd.DataFrame({"updates": table["step"].astype(int), "epoch": table["epoch"].astype(float),
+                          "seconds": table["seconds"].astype(float), "train_loss": table["train_loss"]})
+    message = history.message and f"{name or 'run'} (batch size {batch_size}, lr {lr:g}): {history.message}"
+    history = History(history.steps, history.epochs.assign(updates=curve["updates"]), diverged=history.diverged,
+                      interrupted=history.interrupted, message=message)
     return VariantRun(name=name, batch_size=batch_size, lr=lr, n_train=n_train, curve=curve, history=history,
                       model=model)

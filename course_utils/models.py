@@ -1,8 +1,10 @@
 """The networks the lessons train: a multi-layer perceptron and a small CNN."""
 from __future__ import annotations
 
+import torch
 from torch import nn
 
+from .config import get_device, seed_everything
 from .validation import check_int
 
 
@@ -37,3 +39,9 @@ def small_cnn(channels: int = 16, n_classes: int = 10) -> nn.Sequential:
 def count_parameters(model: nn.Module) -> int:
     """Number of trainable parameters."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def new_model(width: int = 256, depth: int = 2, seed: int = 0, device: torch.device | str | None = None) -> nn.Module:
+    """A fresh ``mlp(width, depth)`` initialised from ``seed``, on ``device`` (default: the lessons' device)."""
+    seed_everything(seed)
+    return mlp(width, depth).to(device or get_device())

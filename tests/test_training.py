@@ -300,6 +300,30 @@ def test_eval_every_adds_rows_without_changing_the_run(small_data):
     assert "step" not in plain.epochs.columns  # off by default: the tables stay as they were
 
 
+def test_eval_every_takes_a_list_of_update_counts(small_data):
+    plain = train(small_data, epochs=2)
+    listed = train(small_data, epochs=2, eval_every=[1, 2, 4, 8, 32, 40])
+    assert listed.steps.drop(columns="seconds").equals(plain.steps.drop(columns="seconds"))
+    assert list(listed.epochs["step"]) == [0, 1, 2, 4, 8, 32, 40, 64]  # 32 and 64 are epoch ends anyway
+    with pytest.raises(ValueError, match="eval_every"):
+        train(small_data, eval_every=[4, 0])
+
+
+def test_training_scores_come_from_a_fixed_subset_unless_asked_for_all(small_data):
+    whole = train(small_data, epochs=1, train_eval_size=None)
+    subset = train(small_data, epochs=1, train_eval_size=500)
+    again = train(small_data, epochs=1, train_eval_size=500)
+    # The subset changes only what is scored: the same updates, the same validation scores.
+    assert subset.steps.drop(columns="seconds").equals(whole.steps.drop(columns="seconds"))
+    assert np.allclose(subset.epochs["val_loss"], whole.epochs["val_loss"])
+    assert np.allclose(subset.epochs["train_loss"], again.epochs["train_loss"])  # the same subset every time
+    assert not np.allclose(subset.epochs["train_loss"], whole.epochs["train_loss"])
+    # The default scores 2,048 samples, so on 2,000 it is the whole set.
+    assert np.allclose(train(small_data, epochs=1).epochs["train_loss"], whole.epochs["train_loss"])
+    with pytest.raises(ValueError, match="train_eval_size"):
+        train(small_data, train_eval_size=0)
+
+
 # --- interrupts and devices ----------------------------------------------------------------
 
 @pytest.mark.parametrize("stop_at_call", [1, 2])  # the training split's evaluation, or the validation split's

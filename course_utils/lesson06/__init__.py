@@ -13,11 +13,11 @@ What is where:
   and how far beyond ``2/L`` the test must stop (`regrowth_factor`);
 - `figures`, `panels` (the "try it" panel), `exercises` (`EXERCISES` and the coding exercise).
 """
+from ..models import new_model  # the course's seeded MLP, re-exported for the notebook
 from .exercises import EXERCISES, bias_corrected_average
 from .experiments import (
                           ModelFactory,
                           compare_rates,
-                          new_model,
                           one_cycle_vs_constant,
                           run_range_test,
                           spread_ratio,
@@ -25,20 +25,20 @@ from .experiments import (
                           train_at,
 )
 from .figures import (
-                      plot_least_squares,
-                      plot_one_cycle,
-                      plot_ramps,
-                      plot_rate_comparison,
-                      plot_smoothing,
-                      plot_spread,
-                      plot_variants,
+                          plot_least_squares,
+                          plot_one_cycle,
+                          plot_ramps,
+                          plot_rate_comparison,
+                          plot_smoothing,
+                          plot_spread,
+                          plot_variants,
 )
 from .least_squares import (
-                             LeastSquares,
-                             least_squares_problem,
-                             least_squares_range_test,
-                             predicted_stop,
-                             regrowth_factor,
+                          LeastSquares,
+                          least_squares_problem,
+                          least_squares_range_test,
+                          predicted_stop,
+                          regrowth_factor,
 )
 from .panels import explore_range_test, range_test_panel
 

@@ -1,6 +1,6 @@
 """Lesson 06 on Fashion-MNIST: the range test on the course's MLP, and training at what it suggests.
 
-Each function builds fresh copies of the lesson's MLP (`new_model`) and runs the range test
+Each function builds fresh copies of the lesson's MLP (`models.new_model`) and runs the range test
 (`course_utils.lr_finder.lr_range_test`) or trains with `fit`:
 
 - `run_range_test`: one range test with plain SGD; the model is an argument (``make_model``);
@@ -18,20 +18,13 @@ import pandas as pd
 from torch import nn
 
 from .. import schedules
-from ..config import get_device, seed_everything
 from ..data import Data
 from ..lr_finder import RangeTestResult, lr_range_test
-from ..models import mlp
+from ..models import new_model
 from ..training import History, fit
 from ..validation import check_positive
 
 ModelFactory = Callable[[int], nn.Module]  # seed -> a fresh, initialised model
-
-
-def new_model(width: int = 256, depth: int = 2, seed: int = 0) -> nn.Module:
-    """The lesson's MLP, initialised from ``seed``, on the device the lessons' data use."""
-    seed_everything(seed)
-    return mlp(width, depth).to(get_device())
 
 
 def run_range_test(data: Data, *, width: int = 256, seed: int = 0, make_model: ModelFactory | None = None,

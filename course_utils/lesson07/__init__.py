@@ -13,6 +13,7 @@ What is where:
 - `claims`: one function per claim, and `run(seed, profile)` for the seed harness;
 - `figures`, `panels` (the "try it" panel), `exercises` (`EXERCISES`).
 """
+from ..models import new_model  # the course's seeded MLP, re-exported for the notebook
 from .claims import (
                      all_claims,
                      check_fewer_updates,
@@ -42,7 +43,6 @@ from .experiments import (
                      generalization_gap,
                      increase_batch_vs_decay,
                      loss_at,
-                     new_model,
                      scaled_lr,
                      sweep_table,
                      time_to_target,

@@ -11,25 +11,18 @@ import math
 from collections.abc import Sequence
 
 import pandas as pd
-import torch
 from torch import nn
 
 from ..batch_runs import VariantRun, train_variant
-from ..config import cpu_threads, get_device, seed_everything
+from ..config import cpu_threads
 from ..data import Split
-from ..models import mlp
+from ..models import new_model
 from ..schedules import Schedule, linear_warmup, step_decay
 from ..training import History, evaluate, fit
 from ..validation import check_choice, check_int, check_positive
 
 X_AXES = {"epochs": "epoch", "updates": "updates", "seconds": "seconds"}
 LR_RULES = ("fixed", "scaled", "scaled + warm-up")
-
-
-def new_model(width: int = 64, depth: int = 1, seed: int = 0, device: torch.device | str | None = None) -> nn.Module:
-    """The lesson's small MLP (one hidden layer of ``width`` ReLU units), initialised from ``seed``."""
-    seed_everything(seed)
-    return mlp(width=width, depth=depth).to(device or get_device())
 
 
 def check_batch_size(batch_size, n: int, name: str = "batch_size") -> int:
@@ -120,7 +113,7 @@ def batch_size_sweep(
                 if b == base_batch and base_run is not None:
                     runs[rule, b] = base_run
                     continue
-                model = new_model(width, seed=seed, device=train.x.device)
+                model = new_model(width, depth=1, seed=seed, device=train.x.device)
                 if rule == "scaled + warm-up" and b != base_batch:
                     run = _warmup_run(model, train, b, lr, epochs, seed, warmup_epochs, name + ", warm-up")
                 else:
@@ -200,7 +193,7 @@ def time_to_target(
     with cpu_threads(threads):
         for lr in rates:
             for b in sizes:
-                model = new_model(width, seed=seed, device=train.x.device)
+                model = new_model(width, depth=1, seed=seed, device=train.x.device)
                 history = fit(model, train, val=val, epochs=max_epochs, lr=lr, batch_size=b, seed=seed,
                               callbacks=[reached], progress=False, verbose=False)
                 hit = reached(history) and not history.diverged
@@ -256,7 +249,7 @@ def generalization_gap(
     rows = []
     with cpu_threads(threads):
         for name, b, lr, n_epochs in settings:
-            model = new_model(width, seed=seed, device=train.x.device)
+            model = new_model(width, depth=1, seed=seed, device=train.x.device)
             history = fit(model, train, epochs=n_epochs, lr=lr, batch_size=b, seed=seed, progress=False,
                           verbose=False)
             _, test_acc = evaluate(model, test)
@@ -298,14 +291,14 @@ def increase_batch_vs_decay(
     check_batch_size(largest, len(train), "batch_size * factor ** (phases - 1)")
     results = {}
     with cpu_threads(threads):
-        model = new_model(width, seed=seed, device=train.x.device)
+        model = new_model(width, depth=1, seed=seed, device=train.x.device)
         history = fit(model, train, val=test, epochs=phases * epochs_per_phase, lr=lr, batch_size=batch_size,
                       seed=seed, scheduler=step_decay(epochs_per_phase, gamma=1 / factor), scheduler_interval="epoch",
                       progress=False, verbose=False)
         results["decay the rate"] = {
             "test_acc": evaluate(model, test)[1], "updates": len(history.steps), "curve": history.epochs,
             "schedule": [(batch_size, lr / factor ** k) for k in range(phases)], "diverged": history.diverged}
-        model = new_model(width, seed=seed, device=train.x.device)
+        model = new_model(width, depth=1, seed=seed, device=train.x.device)
         tables, updates, diverged = [], 0, False
         for k in range(phases):
             b = batch_size * factor ** k

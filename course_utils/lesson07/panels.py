@@ -6,10 +6,11 @@ from matplotlib.figure import Figure
 
 from ..batch_runs import train_variant
 from ..data import Split
+from ..models import new_model
 from ..plots import new_figure
 from ..validation import check_int, check_positive
 from ..widgets import choice, log_slider, slider_panel
-from .experiments import X_AXES, check_batch_size, check_x_axis, new_model, scaled_lr
+from .experiments import X_AXES, check_batch_size, check_x_axis, scaled_lr
 
 PANEL_BATCH_SIZES = (16, 32, 64, 128, 256, 512, 1024)
 AXIS_LABELS = {"epoch": "epochs", "updates": "updates (log scale)", "seconds": "measured training seconds"}
@@ -27,8 +28,8 @@ def explore_batch_size(batch_size: int = 256, lr: float = 0.02, scale_lr: bool =
     chosen_lr = scaled_lr(lr, batch_size, base_batch, "linear" if scale_lr else "none")
     fig, ax = new_figure(width=7.0, height=4.0)
     for b, rate, colour in ((base_batch, lr, "#999999"), (batch_size, chosen_lr, "#0072B2")):
-        run = train_variant(new_model(seed=seed, device=train.x.device), train, batch_size=b, lr=rate, epochs=epochs,
-                            seed=seed, per_epoch=4)
+        model = new_model(64, 1, seed=seed, device=train.x.device)
+        run = train_variant(model, train, batch_size=b, lr=rate, epochs=epochs, seed=seed, per_epoch=4)
         end = "diverged" if run.history.diverged else f"ends at {run.curve['train_loss'].iloc[-1]:.3f}"
         xs = run.curve[column].clip(lower=0.5) if column == "updates" else run.curve[column]
         ax.plot(xs, run.curve["train_loss"],

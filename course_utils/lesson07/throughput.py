@@ -1,6 +1,7 @@
 """Lesson 07: throughput against batch size, its knee, and the largest batch that fits in memory."""
 from __future__ import annotations
 
+import functools
 import gc
 import math
 from collections.abc import Callable, Sequence
@@ -13,9 +14,12 @@ from torch import nn
 
 from ..config import cpu_threads, synchronize
 from ..data import Split
+from ..models import new_model
 from ..training import fit
 from ..validation import check_int, check_positive
-from .experiments import check_batch_size, new_model
+from .experiments import check_batch_size
+
+SMALL_MODEL = functools.partial(new_model, 64, 1)  # the lesson's MLP: one hidden layer of 64 units
 
 # --------------------------------------------------------------------------------------
 # 1. Throughput, and the largest batch that fits in memory
@@ -25,7 +29,7 @@ def measure_throughput(
     train: Split,
     batch_sizes: Sequence[int],
     *,
-    make_model: Callable[[], nn.Module] = new_model,
+    make_model: Callable[[], nn.Module] = SMALL_MODEL,
     min_samples: int = 2048,
     min_steps: int = 3,
     repeats: int = 2,

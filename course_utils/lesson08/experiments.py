@@ -1,6 +1,6 @@
 """Lesson 08 on Fashion-MNIST: momentum on a real (small) network.
 
-Each function trains fresh copies of the course's MLP (`lesson06.new_model`) with
+Each function trains fresh copies of the course's MLP (`models.new_model`) with
 `fit` and returns the histories and a table:
 
 - `effective_lr_runs`: SGD with momentum ``beta`` at ``lr`` against plain SGD at
@@ -24,8 +24,8 @@ import torch
 
 from .. import schedules
 from ..data import Data
-from ..lesson06 import new_model
 from ..lr_finder import RangeTestResult, lr_range_test
+from ..models import new_model
 from ..training import History, fit, make_optimizer
 from ..validation import check_fraction, check_int, check_positive
 
