@@ -12,7 +12,9 @@ that ``make claims`` can report the tightest case over many seeds.
 The harness: ``python -m course_utils.claims --lessons 07 --seeds 20 --profiles smoke laptop``
 imports ``course_utils.lessonNN.claims`` and calls its ``run(seed, profile)``, which
 returns the lesson's claims for one seed; it writes every run and a summary (pass rate and
-smallest margin per claim and profile) as CSV files to ``claims/``.
+smallest margin per claim and profile) as CSV files to ``claims/``, then gathers every
+summary in that folder into one table, ``claims/README.md`` (``--table-only`` rebuilds it
+without running anything).
 """
 from __future__ import annotations
 
@@ -102,16 +104,46 @@ def summarize(results: pd.DataFrame) -> pd.DataFrame:
                        smallest_margin=("margin", "min")).reset_index()
 
 
+def write_table(folder: Path) -> Path:
+    """Gather every summary CSV in ``folder`` (not the ``*_runs.csv``) into ``folder/README.md``."""
+    summaries = [pd.read_csv(path, dtype={"lesson": str}) for path in sorted(folder.glob("lesson*.csv"))
+                 if not path.stem.endswith("_runs")]
+    table = pd.concat(summaries, ignore_index=True) if summaries else pd.DataFrame()
+    lines = ["# Every lesson's claims over many seeds", "",
+             "Written by `make claims` (`python -m course_utils.claims`): each lesson's `run(seed, profile)` "
+             "trains everything behind its claims with seeds the unit tests do not use (100 on), at the sizes "
+             "of each profile (`gpu`: the gpu profile's sizes, run on the CPU). *Margin*: how far the claim "
+             "was from failing, in the claim's own units (> 0: it held); the smallest over the seeds is shown. "
+             "A *check* holds by construction or cannot fail in practice; it is asserted but is not a finding. "
+             "One run per seed is in `lessonNN_*_runs.csv`.", "",
+             "| lesson | claim | kind | profile | seeds | pass rate | smallest margin |",
+             "|--------|-------|------|---------|------:|----------:|----------------:|"]
+    for row in table.itertuples():
+        lines.append(f"| {row.lesson} | {row.claim} | {row.kind} | {row.profile} | {row.seeds} | "
+                     f"{row.pass_rate:.0%} | {row.smallest_margin:.3g} |")
+    if len(table):
+        failing = table[table["pass_rate"] < 1]
+        lines += ["", f"{table['claim'].nunique()} claims and checks in {table['lesson'].nunique()} lessons; "
+                  f"{len(failing)} (claim, profile) pairs with a failing seed."]
+    path = folder / "README.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Run lessons' claims over many seeds and write a table.")
-    parser.add_argument("--lessons", nargs="+", required=True, help="lesson numbers, e.g. 07 08")
+    parser.add_argument("--lessons", nargs="+", default=[], help="lesson numbers, e.g. 07 08")
     parser.add_argument("--seeds", type=int, default=20, help="how many seeds (from --first-seed on)")
     parser.add_argument("--first-seed", type=int, default=100, help="first seed (the unit tests use 0-2)")
     parser.add_argument("--profiles", nargs="+", default=["smoke", "laptop"])
     parser.add_argument("--out", default="claims", help="folder for the CSV files")
+    parser.add_argument("--table-only", action="store_true", help="only rebuild the folder's README.md table")
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(exist_ok=True)
+    if args.table_only:
+        print(f"wrote {write_table(out)}")
+        return
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     for lesson in args.lessons:
         results = run_many(lesson, seeds, args.profiles)
@@ -120,6 +152,7 @@ def main(argv: list[str] | None = None) -> None:
         table = summarize(results)
         table.to_csv(out / f"{name}.csv", index=False)
         print(table.to_string(index=False))
+    print(f"wrote {write_table(out)}")
 
 
 if __name__ == "__main__":

@@ -26,23 +26,27 @@ EVAL_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "seco
 
 @dataclass
 class Recorder:
-    """Columns of the two tables, filled as the run goes (``with_step``: a ``step`` column in ``epochs``)."""
+    """Columns of the two tables, filled as the run goes (``with_step``: a ``step`` column in
+    ``epochs``; ``with_test``: ``test_loss`` and ``test_acc`` columns)."""
 
     with_step: bool = False
+    with_test: bool = False
     steps: dict = field(default_factory=lambda: {key: [] for key in STEP_COLUMNS})
     epochs: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.epochs = {key: [] for key in EVAL_COLUMNS + (("step",) if self.with_step else ())}
+        extra = (("step",) if self.with_step else ()) + (("test_loss", "test_acc") if self.with_test else ())
+        self.epochs = {key: [] for key in EVAL_COLUMNS + extra}
 
     def add_step(self, **values) -> None:
         for key, value in values.items():
             self.steps[key].append(value)
 
     def add_evaluation(self, train: tuple[float, float], val: tuple[float, float], *, epoch, step: int,
-                       seconds: float) -> None:
-        """Add a row to ``epochs``: ``train`` and ``val`` are (loss, accuracy) pairs."""
-        row = dict(zip(EVAL_COLUMNS, (epoch, *train, *val, seconds), strict=True), step=step)
+                       seconds: float, test: tuple[float, float] = (math.nan, math.nan)) -> None:
+        """Add a row to ``epochs``: ``train``, ``val`` and ``test`` are (loss, accuracy) pairs."""
+        row = dict(zip(EVAL_COLUMNS, (epoch, *train, *val, seconds), strict=True), step=step,
+                   test_loss=test[0], test_acc=test[1])
         for key, column in self.epochs.items():
             column.append(row[key])
 

@@ -47,7 +47,8 @@ class History:
     at the end of every epoch, epoch 0 being the untrained model. ``train_loss`` and
     ``train_acc`` are measured on a fixed random subset of the training set (``fit``'s
     ``train_eval_size``, 2,048 images by default; all of them when the set is smaller),
-    the validation scores on the whole validation split. With ``fit(eval_every=...)``
+    the validation scores on the whole validation split (``test_loss``, ``test_acc`` too when
+    `fit` is given a ``test`` split). With ``fit(eval_every=...)``
     also rows inside epochs, with a fractional ``epoch`` (updates / updates per epoch)
     and an extra ``step`` column. ``diverged`` / ``interrupted`` say how the run ended early,
     and ``message`` says where.
@@ -138,6 +139,7 @@ def fit(
     scheduler: str | Callable | LRScheduler | None = None,
     scheduler_interval: str = "step",
     val: Split | None = None,
+    test: Split | None = None,
     loss_fn: Callable | None = None,
     seed: int = 0,
     max_steps: int | None = None,
@@ -170,6 +172,9 @@ def fit(
         ``drop_last`` and ``max_steps``). It is stepped after every update
         (``scheduler_interval="step"``) or after every epoch (``"epoch"``).
     val: a validation split (overrides ``data.val``); moved to the training data's device.
+    test: a test split, scored at every evaluation too (``test_loss``, ``test_acc`` columns),
+        for lessons that show how test accuracy moves during training; nothing in `fit`
+        uses it (early stopping and callbacks should judge by ``val``).
     loss_fn: defaults to cross-entropy for integer targets, mean squared error otherwise.
     seed: seeds the order of the mini-batches (seed the model's initialisation yourself
         with `seed_everything` before building it).
@@ -199,6 +204,7 @@ def fit(
     check_int("batch_size", batch_size, 1, len(train), "the number of training samples")
     model.to(train.x.device)  # lessons build models on the CPU; the data sit on the fastest device
     val = _on_device_of(as_split(val), train) if val is not None else None
+    test = _on_device_of(as_split(test), train) if test is not None else None
     if max_steps is not None:
         check_int("max_steps", max_steps, 1)
     eval_points = _evaluation_steps(eval_every)
@@ -220,12 +226,12 @@ def fit(
     if progress is None:
         progress = show_progress_default()
 
-    record = Recorder(with_step=eval_every is not None)
+    record = Recorder(with_step=eval_every is not None, with_test=test is not None)
     train_scored = _evaluation_subset(train, train_eval_size, seed)
     watch = DivergenceWatch(record, divergence_factor)
     clock = _Clock(train.x.device)
     generator = torch.Generator().manual_seed(seed)
-    evaluation = functools.partial(_record_evaluation, record, model, train_scored, val, loss_fn)
+    evaluation = functools.partial(_record_evaluation, record, model, train_scored, val, test, loss_fn)
     epoch = step = 0
     interrupted, message = False, ""
     bar = tqdm(total=total_steps, disable=not progress, desc="training", unit="step", leave=False)
@@ -292,11 +298,13 @@ def train_mlp(data: Data | Split | tuple, width: int, depth: int, *, epochs: int
     return model, history
 
 
-def _record_evaluation(record: Recorder, model: nn.Module, train: Split, val: Split | None, loss_fn, *, epoch,
-                       step: int, seconds: float) -> None:
-    """Evaluate ``model`` on the training (and validation) split; add the row to ``record``."""
-    val_scores = evaluate(model, val, loss_fn) if val is not None else (math.nan, math.nan)
-    record.add_evaluation(evaluate(model, train, loss_fn), val_scores, epoch=epoch, step=step, seconds=seconds)
+def _record_evaluation(record: Recorder, model: nn.Module, train: Split, val: Split | None, test: Split | None,
+                       loss_fn, *, epoch, step: int, seconds: float) -> None:
+    """Evaluate ``model`` on the training split (and validation, test); add the row to ``record``."""
+    val_scores, test_scores = ((evaluate(model, split, loss_fn) if split is not None else (math.nan, math.nan))
+                               for split in (val, test))
+    record.add_evaluation(evaluate(model, train, loss_fn), val_scores, epoch=epoch, step=step, seconds=seconds,
+                          test=test_scores)
 
 
 def _evaluation_steps(eval_every: int | Sequence[int] | None) -> Callable[[int], bool]:

@@ -95,6 +95,21 @@ def test_summarize_reports_pass_rate_and_smallest_margin():
     assert row["pass_rate"] == 0.75 and row["smallest_margin"] == -0.2 and row["seeds"] == 4
 
 
+def test_the_claims_table_gathers_every_summary_and_counts_failures(tmp_path):
+    import pandas as pd
+
+    from course_utils.claims import write_table
+
+    pd.DataFrame({"lesson": ["03", "03"], "claim": ["a", "b"], "kind": ["claim", "check"], "profile": "smoke",
+                  "seeds": 20, "pass_rate": [1.0, 0.95], "smallest_margin": [0.25, -0.01]}
+                 ).to_csv(tmp_path / "lesson03_smoke.csv", index=False)
+    pd.DataFrame({"lesson": ["03"], "claim": ["a"], "seed": [1]}).to_csv(tmp_path / "lesson03_smoke_runs.csv")
+    text = write_table(tmp_path).read_text()
+    assert "| 03 | a | claim | smoke | 20 | 100% | 0.25 |" in text
+    assert "| 03 | b | check | smoke | 20 | 95% | -0.01 |" in text
+    assert "1 (claim, profile) pairs with a failing seed" in text and text.count("| 03 |") == 2
+
+
 def test_show_source_is_the_running_code():
     shown = show_source(ema)
     assert repr(shown).startswith("def ema(values, beta=0.9):")

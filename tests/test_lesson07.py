@@ -204,7 +204,7 @@ def test_two_batch_estimates_recover_known_values():
 
 
 def test_noise_scale_estimators_agree_on_a_fixed_model(train):
-    model = new_model(seed=0, device="cpu")
+    model = new_model(64, 1, seed=0, device="cpu")
     exact = b_simple_per_example(model, train)
     cheap = b_simple_two_batch(model, train, b_small=8, b_big=256, n_batches=64, seed=0)
     assert exact["b_simple"] > 0 and 0.5 < cheap["b_simple"] / exact["b_simple"] < 2

@@ -324,6 +324,18 @@ def test_training_scores_come_from_a_fixed_subset_unless_asked_for_all(small_dat
         train(small_data, train_eval_size=0)
 
 
+def test_a_test_split_is_scored_in_its_own_columns(small_data):
+    plain = train(small_data, epochs=2)
+    with_test = train(small_data, epochs=2, test=small_data.test)
+    assert with_test.steps.drop(columns="seconds").equals(plain.steps.drop(columns="seconds"))
+    assert np.allclose(with_test.epochs["val_acc"], plain.epochs["val_acc"])  # val stays the validation split
+    assert "test_acc" not in plain.epochs.columns and len(with_test.epochs) == 3
+    seed_everything(0)
+    model = mlp(64, 1)
+    fit(model, small_data, epochs=2, lr=0.1, batch_size=64, progress=False)
+    assert with_test.final("test_acc") == pytest.approx(evaluate(model, small_data.test)[1])
+
+
 # --- interrupts and devices ----------------------------------------------------------------
 
 @pytest.mark.parametrize("stop_at_call", [1, 2])  # the training split's evaluation, or the validation split's

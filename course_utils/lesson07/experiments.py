@@ -279,8 +279,8 @@ def increase_batch_vs_decay(
     the rate stays ``lr`` and the batch is multiplied by ``factor`` after every phase (one
     `fit` call per phase on the same model; plain SGD keeps no state between them).
     Both see the same number of epochs, so the same examples. Returns, per run, its
-    ``test_acc``, ``updates``, per-epoch ``curve`` (epoch, train_loss, val_acc = test
-    accuracy) and the ``schedule`` (batch size and rate per phase).
+    ``test_acc``, ``updates``, per-epoch ``curve`` (epoch, train_loss, test_acc, ...) and
+    the ``schedule`` (batch size and rate per phase).
     """
     check_batch_size(batch_size, len(train))
     check_positive("lr", lr)
@@ -292,7 +292,7 @@ def increase_batch_vs_decay(
     results = {}
     with cpu_threads(threads):
         model = new_model(width, depth=1, seed=seed, device=train.x.device)
-        history = fit(model, train, val=test, epochs=phases * epochs_per_phase, lr=lr, batch_size=batch_size,
+        history = fit(model, train, test=test, epochs=phases * epochs_per_phase, lr=lr, batch_size=batch_size,
                       seed=seed, scheduler=step_decay(epochs_per_phase, gamma=1 / factor), scheduler_interval="epoch",
                       progress=False, verbose=False)
         results["decay the rate"] = {
@@ -302,7 +302,7 @@ def increase_batch_vs_decay(
         tables, updates, diverged = [], 0, False
         for k in range(phases):
             b = batch_size * factor ** k
-            phase = fit(model, train, val=test, epochs=epochs_per_phase, lr=lr, batch_size=b, seed=seed + k,
+            phase = fit(model, train, test=test, epochs=epochs_per_phase, lr=lr, batch_size=b, seed=seed + k,
                         progress=False, verbose=False)
             shift = k * epochs_per_phase
             epochs_table = phase.epochs.iloc[(1 if k else 0):].assign(epoch=phase.epochs["epoch"] + shift)

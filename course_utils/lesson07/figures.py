@@ -196,7 +196,7 @@ def plot_grow_batch(results: dict) -> Figure:
     fig, (ax, ax_schedule) = new_figure(ncols=2, width=5.0, height=3.6)
     for colour, (name, result) in zip(("C0", "C1"), results.items(), strict=False):
         curve = result["curve"]
-        ax.plot(curve["epoch"], 100 * curve["val_acc"], "o-", color=colour,
+        ax.plot(curve["epoch"], 100 * curve["test_acc"], "o-", color=colour,
                 label=f"{name}: {result['test_acc']:.1%}, {result['updates']} updates")
         batches, rates = zip(*result["schedule"], strict=False)
         noise = [lr / b for b, lr in zip(batches, rates, strict=False)]  # the SGD noise scale, lr / B, per phase

@@ -26,9 +26,10 @@ from torch import nn
 from ..config import cpu_threads
 from ..data import Split
 from ..gradients import flat_gradient, per_sample_gradient_variance
+from ..models import new_model
 from ..training import evaluate, fit
 from ..validation import check_int, check_positive
-from .experiments import check_batch_size, new_model
+from .experiments import check_batch_size
 
 
 def b_simple_per_example(model: nn.Module, data: Split) -> dict[str, float]:
@@ -107,7 +108,7 @@ def noise_scale_during_training(
     probe = train.subset(check_batch_size(n_examples, len(train), "n_examples"), seed=seed)
     rows = []
     with cpu_threads(threads):
-        model = new_model(width, seed=seed, device=train.x.device)
+        model = new_model(width, depth=1, seed=seed, device=train.x.device)
         for epoch in range(epochs + 1):
             if epoch:
                 fit(model, train, epochs=1, lr=lr, batch_size=batch_size, seed=seed + epoch, progress=False,
@@ -154,7 +155,7 @@ def steps_to_target(
     if growth <= 1:
         raise ValueError(f"growth must be a number > 1 (got {growth!r})")
     monitor = monitor if monitor is not None else train
-    model = new_model(width, seed=seed, device=train.x.device)
+    model = new_model(width, depth=1, seed=seed, device=train.x.device)
     generator = torch.Generator().manual_seed(seed)
     previous_steps, previous_loss = 0, evaluate(model, monitor)[0]
     steps, stream = 0, torch.empty(0, dtype=torch.long)
