@@ -5,18 +5,26 @@
 - `DivergenceWatch`: the divergence rule. Step losses stay on the device and are read in
   groups (one sync each); a non-finite loss, or a mean over the last ``DIVERGENCE_WINDOW``
   steps above a multiple of the untrained model's loss, ends the run.
+- `evaluation_steps`, `evaluation_subset`: when `fit` evaluates inside epochs, and the fixed
+  subset of training samples it scores.
+- `Clock`: seconds of training, evaluations left out (waits for a GPU before reading).
 
-Nothing here trains; `fit` (in `course_utils.training`) is the loop that uses them (and times
-itself with `training._Clock`, which waits for the device before reading the clock).
+Nothing here trains; `fit` (in `course_utils.training`) is the loop that uses them.
 """
 from __future__ import annotations
 
 import collections
 import math
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
 import torch
+
+from .config import synchronize
+from .data import Split
+from .validation import check_int
 
 DIVERGENCE_WINDOW = 32  # steps averaged before comparing with the starting loss
 CHECK_EVERY = 32  # step losses stay on the device and are read (one sync) in groups of this many
@@ -114,3 +122,48 @@ class DivergenceWatch:
                 )
                 break
         return self.diverged
+
+
+def evaluation_steps(eval_every: int | Sequence[int] | None) -> Callable[[int], bool]:
+    """``eval_every`` as a test ``step -> evaluate after it?`` (every k updates, or a list of update counts)."""
+    if eval_every is None:
+        return lambda step: False
+    if isinstance(eval_every, int):
+        check_int("eval_every", eval_every, 1)
+        return lambda step: step % eval_every == 0
+    steps = set()
+    for step in eval_every:
+        check_int("eval_every (each update count)", int(step), 1)
+        steps.add(int(step))
+    return steps.__contains__
+
+
+def evaluation_subset(train: Split, size: int | None, seed: int) -> Split:
+    """A fixed random subset of ``size`` training samples (all of them when ``size`` is None or
+    not smaller), drawn with its own generator so that the mini-batch order stays the same."""
+    if size is None or size >= len(train):
+        return train
+    index = torch.randperm(len(train), generator=torch.Generator().manual_seed(seed + 7919))[:size]
+    index = index.to(train.y.device)
+    return Split(train.x[index], train.y[index])
+
+
+class Clock:
+    """Seconds of training, evaluations left out. CUDA and MPS queue work and return at
+    once, so on those devices it waits for the work before reading the clock."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.device = device if device.type != "cpu" else None
+        self.elapsed, self.since = 0.0, 0.0
+
+    def start(self) -> None:
+        self.since = time.perf_counter()
+
+    def read(self) -> float:
+        if self.device is not None:
+            synchronize(self.device)
+        return self.elapsed + time.perf_counter() - self.since
+
+    def stop(self) -> float:
+        self.elapsed = self.read()
+        return self.elapsed

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import math
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -26,9 +25,9 @@ from torch import nn
 from torch.optim.lr_scheduler import LRScheduler
 from tqdm.auto import tqdm
 
-from .config import seed_everything, synchronize
+from .config import seed_everything
 from .data import Data, Split
-from .fit_parts import DivergenceWatch, Recorder
+from .fit_parts import Clock, DivergenceWatch, Recorder, evaluation_steps, evaluation_subset
 from .models import mlp
 from .optimizers import OPTIMIZERS, build_optimizer, make_optimizer  # noqa: F401 (importable from training too)
 from .progress import finish_bar, show_progress_default
@@ -207,7 +206,7 @@ def fit(
     test = _on_device_of(as_split(test), train) if test is not None else None
     if max_steps is not None:
         check_int("max_steps", max_steps, 1)
-    eval_points = _evaluation_steps(eval_every)
+    eval_points = evaluation_steps(eval_every)
     if train_eval_size is not None:
         check_int("train_eval_size", train_eval_size, 1)
     check_positive("divergence_factor", divergence_factor)
@@ -227,9 +226,9 @@ def fit(
         progress = show_progress_default()
 
     record = Recorder(with_step=eval_every is not None, with_test=test is not None)
-    train_scored = _evaluation_subset(train, train_eval_size, seed)
+    train_scored = evaluation_subset(train, train_eval_size, seed)
     watch = DivergenceWatch(record, divergence_factor)
-    clock = _Clock(train.x.device)
+    clock = Clock(train.x.device)
     generator = torch.Generator().manual_seed(seed)
     evaluation = functools.partial(_record_evaluation, record, model, train_scored, val, test, loss_fn)
     epoch = step = 0
@@ -307,30 +306,6 @@ def _record_evaluation(record: Recorder, model: nn.Module, train: Split, val: Sp
                           test=test_scores)
 
 
-def _evaluation_steps(eval_every: int | Sequence[int] | None) -> Callable[[int], bool]:
-    """``eval_every`` as a test ``step -> evaluate after it?`` (every k updates, or a list of update counts)."""
-    if eval_every is None:
-        return lambda step: False
-    if isinstance(eval_every, int):
-        check_int("eval_every", eval_every, 1)
-        return lambda step: step % eval_every == 0
-    steps = set()
-    for step in eval_every:
-        check_int("eval_every (each update count)", int(step), 1)
-        steps.add(int(step))
-    return steps.__contains__
-
-
-def _evaluation_subset(train: Split, size: int | None, seed: int) -> Split:
-    """A fixed random subset of ``size`` training samples (all of them when ``size`` is None or
-    not smaller), drawn with its own generator so that the mini-batch order stays the same."""
-    if size is None or size >= len(train):
-        return train
-    index = torch.randperm(len(train), generator=torch.Generator().manual_seed(seed + 7919))[:size]
-    index = index.to(train.y.device)
-    return Split(train.x[index], train.y[index])
-
-
 def _on_device_of(split: Split, train: Split) -> Split:
     """``split`` on the device of the training data (moved only when it is elsewhere)."""
     if split.x.device == train.x.device and split.y.device == train.y.device:
@@ -374,27 +349,6 @@ def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, loss_fn: Call
     lr = optimizer.param_groups[0]["lr"]
     optimizer.step()
     return loss.detach(), lr
-
-
-class _Clock:
-    """Seconds of training, evaluations left out. CUDA and MPS queue work and return at
-    once, so on those devices it waits for the work before reading the clock."""
-
-    def __init__(self, device: torch.device) -> None:
-        self.device = device if device.type != "cpu" else None
-        self.elapsed, self.since = 0.0, 0.0
-
-    def start(self) -> None:
-        self.since = time.perf_counter()
-
-    def read(self) -> float:
-        if self.device is not None:
-            synchronize(self.device)
-        return self.elapsed + time.perf_counter() - self.since
-
-    def stop(self) -> float:
-        self.elapsed = self.read()
-        return self.elapsed
 
 
 def _advance(bar: tqdm, step: int, losses: list[float]) -> None:
