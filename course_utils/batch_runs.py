@@ -5,7 +5,8 @@
   different batch sizes can be compared on any of three x-axes;
 - `VariantRun`: its result, the curve of (updates, epoch, seconds, train_loss) with
   `loss_at` / `mean_loss_between` to read it at any point of an axis;
-- `evaluation_points`: the update counts at which the loss is measured.
+- `evaluation_points`: the update counts at which the loss is measured;
+- `scaled_lr`: the learning rate for another batch size (linear or square-root rule).
 
 Lesson 04 compares full-batch, mini-batch and stochastic descent with them; lesson 07 sweeps
 the batch size.
@@ -22,7 +23,7 @@ from torch import nn
 
 from .data import Split
 from .training import History, fit
-from .validation import check_int, check_positive
+from .validation import check_choice, check_int, check_positive
 
 DIVERGENCE_FACTOR = 10.0  # fit's rule: the last 32 batch losses average above 10x the starting loss
 
@@ -137,3 +138,17 @@ def train_variant(
                       interrupted=history.interrupted, message=message)
     return VariantRun(name=name, batch_size=batch_size, lr=lr, n_train=n_train, curve=curve, history=history,
                       model=model)
+
+
+def scaled_lr(base_lr: float, batch_size: int, base_batch: int, rule: str = "linear") -> float:
+    """The learning rate for ``batch_size`` when ``base_lr`` suits ``base_batch``.
+
+    ``rule="linear"`` (Goyal et al. 2017): multiply by ``batch_size / base_batch``;
+    ``"sqrt"`` (Hoffer et al. 2017): by its square root; ``"none"``: keep ``base_lr``.
+    """
+    check_positive("base_lr", base_lr)
+    check_int("batch_size", batch_size, 1)
+    check_int("base_batch", base_batch, 1)
+    rule = check_choice("rule", rule, ("linear", "sqrt", "none"))
+    ratio = batch_size / base_batch
+    return base_lr * {"linear": ratio, "sqrt": math.sqrt(ratio), "none": 1.0}[rule]

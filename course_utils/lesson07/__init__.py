@@ -2,8 +2,9 @@
 
 What is where:
 
-- `throughput`: samples per second against batch size and its knee, the out-of-memory
-  search (`largest_batch_that_fits`);
+- from the toolkit, re-exported: `course_utils.throughput` (samples per second against
+  batch size and its knee, the out-of-memory search `largest_batch_that_fits`; lesson 10
+  uses them too) and `batch_runs.scaled_lr` (the linear and square-root rules);
 - `experiments`: the batch-size sweep under three rate rules (fixed, scaled,
   scaled + warm-up) measured against epochs, updates and seconds, time to a target accuracy
   over rates x batch sizes, the large-batch generalization gap, growing the batch instead
@@ -13,7 +14,18 @@ What is where:
 - `claims`: one function per claim, and `run(seed, profile)` for the seed harness;
 - `figures`, `panels` (the "try it" panel), `exercises` (`EXERCISES`).
 """
+from ..batch_runs import scaled_lr  # toolkit, re-exported for the notebook
 from ..models import new_model  # the course's seeded MLP, re-exported for the notebook
+from ..throughput import (
+                     Knee,
+                     MemorySearch,
+                     free_device_memory,
+                     is_out_of_memory,
+                     largest_batch_that_fits,
+                     measure_throughput,
+                     throughput_knee,
+                     training_step_at,
+)
 from .claims import (
                      all_claims,
                      check_fewer_updates,
@@ -43,7 +55,6 @@ from .experiments import (
                      generalization_gap,
                      increase_batch_vs_decay,
                      loss_at,
-                     scaled_lr,
                      sweep_table,
                      time_to_target,
 )
@@ -68,16 +79,6 @@ from .noise_scale import (
                      two_batch_estimates,
 )
 from .panels import explore_batch_size, explore_batch_size_panel
-from .throughput import (
-                     Knee,
-                     MemorySearch,
-                     free_device_memory,
-                     is_out_of_memory,
-                     largest_batch_that_fits,
-                     measure_throughput,
-                     throughput_knee,
-                     training_step_at,
-)
 
 __all__ = [
     "EXERCISES", "Knee", "MemorySearch", "all_claims", "b_simple_at_loss", "b_simple_per_example",

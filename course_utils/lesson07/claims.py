@@ -17,9 +17,9 @@ from ..batch_runs import VariantRun
 from ..claims import Claim
 from ..config import budget
 from ..data import fashion_mnist
+from ..throughput import measure_throughput, throughput_knee
 from .experiments import batch_size_sweep, generalization_gap, increase_batch_vs_decay, sweep_table, time_to_target
 from .noise_scale import b_simple_at_loss, fit_tradeoff, noise_scale_during_training, steps_to_target_sweep
-from .throughput import measure_throughput, throughput_knee
 
 RATIO_CAP = 100.0  # a diverged run's loss ratio counts as this (a margin must be finite)
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import pandas as pd
 from torch import nn
 
-from ..batch_runs import VariantRun, train_variant
+from ..batch_runs import VariantRun, scaled_lr, train_variant
 from ..config import cpu_threads
 from ..data import Split
 from ..models import new_model
@@ -33,20 +33,6 @@ def check_batch_size(batch_size, n: int, name: str = "batch_size") -> int:
 def check_x_axis(x_axis: str) -> str:
     """One of ``"epochs"``, ``"updates"`` or ``"seconds"``; returns the matching curve column."""
     return X_AXES[check_choice("x_axis", x_axis, X_AXES)]
-
-
-def scaled_lr(base_lr: float, batch_size: int, base_batch: int, rule: str = "linear") -> float:
-    """The learning rate for ``batch_size`` when ``base_lr`` suits ``base_batch``.
-
-    ``rule="linear"`` (Goyal et al. 2017): multiply by ``batch_size / base_batch``;
-    ``"sqrt"`` (Hoffer et al. 2017): by its square root; ``"none"``: keep ``base_lr``.
-    """
-    check_positive("base_lr", base_lr)
-    check_int("batch_size", batch_size, 1)
-    check_int("base_batch", base_batch, 1)
-    rule = check_choice("rule", rule, ("linear", "sqrt", "none"))
-    ratio = batch_size / base_batch
-    return base_lr * {"linear": ratio, "sqrt": math.sqrt(ratio), "none": 1.0}[rule]
 
 
 # --------------------------------------------------------------------------------------

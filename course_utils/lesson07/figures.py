@@ -12,9 +12,9 @@ from matplotlib.ticker import NullFormatter, ScalarFormatter
 
 from ..batch_runs import VariantRun
 from ..plots import new_figure
+from ..throughput import Knee
 from .experiments import LR_RULES
 from .noise_scale import Tradeoff
-from .throughput import Knee
 
 RULE_COLOURS = {"fixed": "#D55E00", "scaled": "#0072B2", "scaled + warm-up": "#009E73"}
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 import ipywidgets as widgets
 from matplotlib.figure import Figure
 
-from ..batch_runs import train_variant
+from ..batch_runs import scaled_lr, train_variant
 from ..data import Split
 from ..models import new_model
 from ..plots import new_figure
 from ..validation import check_int, check_positive
 from ..widgets import choice, log_slider, slider_panel
-from .experiments import X_AXES, check_batch_size, check_x_axis, scaled_lr
+from .experiments import X_AXES, check_batch_size, check_x_axis
 
 PANEL_BATCH_SIZES = (16, 32, 64, 128, 256, 512, 1024)
 AXIS_LABELS = {"epoch": "epochs", "updates": "updates (log scale)", "seconds": "measured training seconds"}

@@ -21,14 +21,14 @@ import optuna
 import pandas as pd
 import torch
 
+from ..batch_runs import scaled_lr
 from ..config import seed_everything
 from ..data import Data
-from ..lesson07.experiments import scaled_lr
-from ..lesson07.throughput import measure_throughput, throughput_knee
 from ..lr_finder import lr_range_test
 from ..models import mlp
 from ..schedules import one_cycle
 from ..search.study import OBJECTIVES, StudySpec, make_pruner, make_sampler
+from ..throughput import measure_throughput, throughput_knee
 from ..training import evaluate, fit
 from ..validation import check_choice, check_int, check_non_negative, check_positive
 

@@ -1,4 +1,7 @@
-"""Lesson 07: throughput against batch size, its knee, and the largest batch that fits in memory."""
+"""Throughput against batch size, its knee, and the largest batch that fits in memory.
+
+Lesson 07 measures them on the learner's machine; lesson 10 uses the knee to pick a batch size.
+"""
 from __future__ import annotations
 
 import functools
@@ -12,12 +15,11 @@ import pandas as pd
 import torch
 from torch import nn
 
-from ..config import cpu_threads, synchronize
-from ..data import Split
-from ..models import new_model
-from ..training import fit
-from ..validation import check_int, check_positive
-from .experiments import check_batch_size
+from .config import cpu_threads, synchronize
+from .data import Split
+from .models import new_model
+from .training import fit
+from .validation import check_int, check_positive
 
 SMALL_MODEL = functools.partial(new_model, 64, 1)  # the lesson's MLP: one hidden layer of 64 units
 
@@ -47,7 +49,7 @@ def measure_throughput(
     after it has synchronized the device.
     Columns: ``batch_size``, ``steps``, ``seconds``, ``samples_per_s``, ``ms_per_step``.
     """
-    sizes = [check_batch_size(int(b), len(train), "batch_sizes") for b in batch_sizes]
+    sizes = [check_int("batch_sizes", int(b), 1, len(train), "the number of training examples") for b in batch_sizes]
     check_int("min_samples", min_samples, 1)
     check_int("min_steps", min_steps, 1)
     check_int("repeats", repeats, 1)
