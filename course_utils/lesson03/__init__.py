@@ -10,11 +10,14 @@ What is where:
 - `label_noise`: the label-noise experiment (`label_noise_experiment`), its two `fit`
   callbacks (`EarlyStoppingMonitor`, `NoisyFitTracker`) and the stopping rules it accepts
   (`highest_val_acc`, the default, and `lowest_val_loss`);
+- `claims`: the lesson's claims, one function each returning a `Claim` (``claim_...``,
+  ``check_restored_weights``), and `run`, which the seed harness calls;
 - `figures`, `panels` (the "try it" panel, `explore_fit`), `exercises` (`EXERCISES`, with the
   coding exercise on patience).
 
-The lesson's claims are the asserts in `notebooks/03_overfitting_underfitting.ipynb`, checked
-for three seeds by `tests/test_capacity.py`.
+The notebook checks each claim on the learner's run (``claims.claim_...(sweep).check()``);
+`tests/test_capacity.py` checks them for three seeds, and ``python -m course_utils.claims
+--lessons 03`` over many.
 """
 from .exercises import EXERCISES
 from .experiments import (
