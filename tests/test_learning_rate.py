@@ -2,20 +2,28 @@
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from course_utils.claims import ClaimFailed
 from course_utils.lesson05 import (
-    ADAM_OVER_SGD_MAX,
     BATCH_SIZE,
-    CATCH_UP_MAX,
     CLOSED_FORM_RTOL,
     EXERCISES,
     GOOD_LOSS_REMOVED_PCT,
     LOSS_MATCH_MAX,
-    MIN_GOOD_LRS,
-    SCHEDULE_MIN_TEST_ACC,
-    catch_up_fraction,
-    compare_default_optimizers,
+    catch_up_grid,
+    check_closed_form_rates,
+    check_comparison_matched,
+    check_quadratic_regimes,
+    check_schedules_train,
+    check_sweep_diverges_at_top,
+    check_too_large_diverges,
+    claim_adam_beats_sgd_at_defaults,
+    claim_adam_best_below_sgd,
+    claim_good_ranges,
+    claim_good_rate_catches_up,
+    claim_good_rate_trains,
     compare_schedules,
     default_optimizers,
     describe_generalization,
@@ -34,7 +42,6 @@ from course_utils.lesson05 import (
     lr_regimes,
     lr_sweep,
     measured_regime,
-    optimizers_table,
     plot_generalization,
     plot_lr_sweep,
     plot_optimizers,
@@ -51,16 +58,12 @@ from course_utils.lesson05 import (
     train_to_target,
     train_tracking_test,
 )
+from course_utils.lesson05.claims import run
 from course_utils.lesson05.experiments import DEPTH
 from course_utils.training import evaluate, train_mlp
 
 SEEDS = (0, 1, 2)
 SIZES = {"epochs": 3, "width": 64}  # smoke sizes, as in budget("05", "smoke")
-
-
-@pytest.fixture(scope="module", params=SEEDS)
-def data(request):
-    return request.param, load_data(2000, 1000, seed=request.param)
 
 
 # ---------------------------------------------------------------- quadratic
@@ -96,50 +99,86 @@ def test_the_prediction_prompt_rates():
 
 
 # ---------------------------------------------------------------- Fashion-MNIST claims, three seeds
-def test_too_small_slow_good_trains_too_large_diverges_cleanly(data):
-    seed, split = data
-    runs = lr_regimes(split, seed=seed, **SIZES)
-    table = regimes_table(runs)
-    good, large = table.loc["good"], table.loc["too large"]
-    assert not good["diverged"] and good["loss removed (%)"] > GOOD_LOSS_REMOVED_PCT, table
-    assert catch_up_fraction(runs["too small"], runs["good"]) < CATCH_UP_MAX, table
-    assert large["diverged"] and large["updates made"] < 3 * math.ceil(2000 / 64), table
+CLAIM_NAMES = ["quadratic_regimes", "good_rate_trains", "good_rate_catches_up", "too_large_diverges",
+               "schedules_train", "closed_form_rates", "adam_beats_sgd_at_defaults", "good_ranges",
+               "adam_best_below_sgd", "sweep_diverges_at_top", "comparison_matched"]
 
 
-def test_schedules_train_and_use_their_closed_form(data):
-    seed, split = data
-    table = schedules_table(compare_schedules(split, seed=seed, **SIZES))
-    assert not table["diverged"].any(), table
-    assert (table["max relative deviation from closed form"] < CLOSED_FORM_RTOL).all(), table
-    assert (table["final test accuracy (%)"] > SCHEDULE_MIN_TEST_ACC).all(), table
+@pytest.mark.parametrize("seed", SEEDS)
+def test_claims_hold_in_smoke(seed):
+    claims = run(seed, "smoke")
+    assert [c.name for c in claims] == CLAIM_NAMES
+    assert {c.name for c in claims if c.kind == "check"} == {"quadratic_regimes", "too_large_diverges",
+                                                              "schedules_train", "closed_form_rates",
+                                                              "sweep_diverges_at_top", "comparison_matched"}
+    for claim in claims:
+        claim.check()
 
 
-def test_adam_at_defaults_beats_sgd_at_defaults(data):
-    seed, split = data
-    table = optimizers_table(compare_default_optimizers(split, seed=seed, **SIZES))
-    assert table.loc["SGD", "default lr"] == pytest.approx(1e-3)
-    assert not table["diverged"].any(), table
-    assert table.loc["Adam", "final train loss"] < ADAM_OVER_SGD_MAX * table.loc["SGD", "final train loss"], table
+@pytest.fixture(scope="module")
+def regime_runs():
+    return lr_regimes(load_data(2000, 1000, seed=0), seed=0, **SIZES)
 
 
-def test_sgd_and_adam_both_have_a_range_of_good_rates(data):
-    seed, split = data
-    sweep = lr_sweep(split, lrs=sweep_grid(1e-4, 10.0, 2), epochs=3, width=64, seed=seed)
-    ranges = good_lr_ranges(sweep)
-    assert (ranges["good lrs"] >= MIN_GOOD_LRS).all(), ranges
-    assert ranges.loc["adam", "best lr"] < ranges.loc["sgd", "best lr"], ranges
-    assert ranges["smallest lr that diverged"].notna().all(), ranges  # the top of the grid is too large for both
-    assert "decades" in describe_sensitivity(ranges)
+def test_claims_fail_when_they_should(regime_runs):
+    summary = regimes_table(regime_runs)
+    assert claim_good_rate_trains(summary).holds and claim_good_rate_catches_up(regime_runs).holds
+    assert large_made(summary) < 3 * math.ceil(2000 / 64) and check_too_large_diverges(summary).holds
+    # the good rate removing too little, or the runs swapped: the claims must fail
+    weak = summary.copy()
+    weak.loc["good", "loss removed (%)"] = GOOD_LOSS_REMOVED_PCT - 1
+    assert not claim_good_rate_trains(weak).holds
+    swapped = {"too small": regime_runs["good"], "good": regime_runs["too small"]}
+    with pytest.raises(ValueError, match="eval_every"):
+        claim_good_rate_catches_up(swapped)
+    slow = {"too small": regime_runs["good"], "good": lr_regimes(load_data(2000, 1000, seed=0), seed=0,
+                                                                 lrs={"good": 1e-3}, **SIZES)["good"]}
+    failed = claim_good_rate_catches_up(slow)
+    assert not failed.holds and "never" in failed.measured
+    with pytest.raises(ClaimFailed, match="Expected: share of the updates"):
+        failed.check()
+    tame = summary.copy()
+    tame.loc["too large", ["diverged", "updates made"]] = [False, summary["updates made"].max()]
+    assert not check_too_large_diverges(tame).holds
+    optimizers = pd.DataFrame({"final train loss": [1.0, 0.6]}, index=["SGD", "Adam"])
+    assert not claim_adam_beats_sgd_at_defaults(optimizers).holds
+    optimizers.loc["Adam", "final train loss"] = 0.4
+    assert claim_adam_beats_sgd_at_defaults(optimizers).margin == pytest.approx(0.1)
+    ranges = pd.DataFrame({"best lr": [0.3, 0.3], "good lrs": [3, 1], "smallest lr that diverged": [3.0, np.nan]},
+                          index=["sgd", "adam"])
+    assert not claim_good_ranges(ranges).holds and not claim_adam_best_below_sgd(ranges).holds
+    assert not check_sweep_diverges_at_top(ranges).holds
+    regimes = quadratic_regimes((0.3, 2.2), curvature=4.0)
+    assert check_quadratic_regimes(regimes).holds
+    regimes.loc[1, "measured"] = "monotone"
+    assert not check_quadratic_regimes(regimes).holds
+    table = pd.DataFrame({"diverged": [False, True], "final test accuracy (%)": [80.0, math.nan],
+                          "max relative deviation from closed form": [0.0, 2e-6]}, index=["constant", "cosine"])
+    assert not check_schedules_train(table).holds and not check_closed_form_rates(table).holds
+
+
+def large_made(summary):
+    return int(summary.loc["too large", "updates made"])
+
+
+def test_catch_up_grid_is_fine_early_and_geometric_later():
+    grid = catch_up_grid(96)
+    assert grid[:10] == list(range(1, 11)) and grid[-1] == 96
+    # about 10% apart after 10 (rounding to whole updates moves a point by at most half an update)
+    assert all(b <= 1.1 * (a + 0.5) + 0.5 for a, b in zip(grid[10:], grid[11:], strict=False)) and len(grid) < 40
 
 
 def test_generalization_runs_are_matched_in_training_loss():
     target = 0.3
     histories = lr_generalization(n_train=500, n_test=1000, seeds=SEEDS, target_loss=target, max_epochs=150, width=64)
     table = generalization_table(histories, target)
-    assert table["reached target"].all(), table
+    check_comparison_matched(table).check()
     assert (loss_match_ratio(table) < LOSS_MATCH_MAX).all(), table
     text = describe_generalization(table)
-    assert "95% confidence interval" in text and "Measured:" in text
+    assert "95% confidence interval" in text and "inconclusive at this size" in text
+    unfair = table.copy()
+    unfair.loc[0, "reached target"] = False
+    assert not check_comparison_matched(unfair).holds
     assert set(equal_epoch_table(histories)["rate"]) == {"small", "large"}
     figure = plot_generalization(histories, target)
     ax = figure.axes[0]
@@ -164,9 +203,11 @@ def test_verdict_follows_the_numbers():
                       "gap (train - test acc, pp)": 10.0 - difference}]
         return pd.DataFrame(rows)
 
-    assert "large rate generalized better" in describe_generalization(table([2.0, 2.1, 1.9]))
-    assert "small rate generalized better" in describe_generalization(table([-2.0, -2.1, -1.9]))
-    assert "interval contains 0" in describe_generalization(table([1.0, -1.0, 0.5]))
+    for differences, words in (([2.0, 2.1, 1.9], "here the large rate generalized better"),
+                               ([-2.0, -2.1, -1.9], "here the small rate generalized better"),
+                               ([1.0, -1.0, 0.5], "interval contains 0")):
+        text = describe_generalization(table(differences))
+        assert words in text and "inconclusive at this size" in text, text
     assert t_critical_95(2) == pytest.approx(4.303) and t_critical_95(30) == pytest.approx(2.04, abs=0.01)
 
 

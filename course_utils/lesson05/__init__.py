@@ -15,9 +15,10 @@ What is where:
   (`compare_default_optimizers`), the rate sweep of SGD and Adam (`lr_sweep`,
   `good_lr_ranges`), and "a low rate overfits, a large rate regularizes" tested at matched
   training loss (`lr_generalization`, `generalization_table`);
-- `claims`: the thresholds the notebook and tests assert (`CATCH_UP_MAX`, ...) and the
-  numbers and sentences the claims are worded from (`catch_up_fraction`, `describe_*`,
-  the paired 95% interval);
+- `claims`: one function per claim (``claim_*``, ``check_*`` for sanity bounds), each returning a
+  `Claim` the notebook checks, their thresholds (`CATCH_UP_MAX`, ...), the numbers and sentences
+  they are worded from (`catch_up_fraction`, `describe_*`, the paired 95% interval), and `run`
+  for the seed harness;
 - `figures` (``plot_*``), `panels` (`quadratic_panel`, `explore_learning_rate` and its
   live `learning_rate_panel`), `exercises` (`EXERCISES`).
 """
@@ -31,10 +32,22 @@ from .claims import (
     MIN_GOOD_LRS,
     SCHEDULE_MIN_TEST_ACC,
     catch_up_fraction,
+    check_closed_form_rates,
+    check_comparison_matched,
+    check_quadratic_regimes,
+    check_schedules_train,
+    check_sweep_diverges_at_top,
+    check_too_large_diverges,
+    claim_adam_beats_sgd_at_defaults,
+    claim_adam_best_below_sgd,
+    claim_good_ranges,
+    claim_good_rate_catches_up,
+    claim_good_rate_trains,
     describe_equal_epochs,
     describe_generalization,
     describe_schedules,
     describe_sensitivity,
+    generalization_interval,
     loss_match_ratio,
     paired_difference,
     t_critical_95,
@@ -45,6 +58,7 @@ from .experiments import (
     GENERALIZATION_LRS,
     LR_REGIMES,
     SCHEDULE_LR0,
+    catch_up_grid,
     compare_default_optimizers,
     compare_schedules,
     default_optimizers,
@@ -85,13 +99,16 @@ from .quadratic import (
 __all__ = [
     "ADAM_OVER_SGD_MAX", "BATCH_SIZE", "CATCH_UP_MAX", "CLOSED_FORM_RTOL", "EXERCISES", "GENERALIZATION_LRS",
     "GOOD_LOSS_REMOVED_PCT", "GOOD_RANGE_TOLERANCE", "LOSS_MATCH_MAX", "LR_REGIMES", "MIN_GOOD_LRS", "SCHEDULE_LR0",
-    "SCHEDULE_MIN_TEST_ACC", "catch_up_fraction", "compare_default_optimizers", "compare_schedules",
-    "default_optimizers", "describe_equal_epochs", "describe_generalization", "describe_schedules",
-    "describe_sensitivity", "equal_epoch_table", "explore_learning_rate", "explore_quadratic", "factor_schedule",
-    "gd_on_quadratic", "generalization_table", "good_lr_ranges", "learning_rate_panel", "load_data",
-    "loss_match_ratio", "lr_generalization", "lr_regimes", "lr_sweep", "measured_regime", "optimizers_table",
-    "paired_difference", "plot_generalization", "plot_learning_rate_run", "plot_lr_sweep", "plot_optimizers",
-    "plot_quadratic_iterates", "plot_regimes", "plot_schedule_runs", "predicted_regime", "quadratic_panel",
-    "quadratic_regimes", "regimes_table", "schedules_table", "steps_per_run", "sweep_grid", "t_critical_95",
-    "train_to_target", "train_tracking_test",
+    "SCHEDULE_MIN_TEST_ACC", "catch_up_fraction", "catch_up_grid", "check_closed_form_rates",
+    "check_comparison_matched", "check_quadratic_regimes", "check_schedules_train", "check_sweep_diverges_at_top",
+    "check_too_large_diverges", "claim_adam_beats_sgd_at_defaults", "claim_adam_best_below_sgd",
+    "claim_good_ranges", "claim_good_rate_catches_up", "claim_good_rate_trains", "compare_default_optimizers",
+    "compare_schedules", "default_optimizers", "describe_equal_epochs", "describe_generalization",
+    "describe_schedules", "describe_sensitivity", "equal_epoch_table", "explore_learning_rate", "explore_quadratic",
+    "factor_schedule", "gd_on_quadratic", "generalization_interval", "generalization_table", "good_lr_ranges",
+    "learning_rate_panel", "load_data", "loss_match_ratio", "lr_generalization", "lr_regimes", "lr_sweep",
+    "measured_regime", "optimizers_table", "paired_difference", "plot_generalization", "plot_learning_rate_run",
+    "plot_lr_sweep", "plot_optimizers", "plot_quadratic_iterates", "plot_regimes", "plot_schedule_runs",
+    "predicted_regime", "quadratic_panel", "quadratic_regimes", "regimes_table", "schedules_table", "steps_per_run",
+    "sweep_grid", "t_critical_95", "train_to_target", "train_tracking_test",
 ]

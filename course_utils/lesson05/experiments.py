@@ -66,11 +66,31 @@ def _result_row(history: History) -> dict:
 
 
 # ---------------------------------------------------------------- 2. too small, good, too large
+def catch_up_grid(total_updates: int, growth: float = 1.1) -> list[int]:
+    """Update counts at which to evaluate a run: every update at first, then ``growth`` times apart.
+
+    A geometric grid (every count from 1 to 10, then about 10% apart) resolves an early crossing
+    to the update and a late one to about 10%, with a few dozen evaluations instead of one per update.
+    """
+    check_int("total_updates", total_updates, 1)
+    counts, count = [], 1.0
+    while count <= total_updates:
+        counts.append(int(round(count)))
+        count = max(count + 1, count * growth)
+    return sorted(set(counts) | {total_updates})
+
+
 def lr_regimes(data: Data, *, epochs: int, width: int, seed: int = 0,
-               lrs: Mapping[str, float] = LR_REGIMES) -> dict[str, History]:
-    """Plain SGD at a too-small, a good and a too-large rate; label -> History."""
+               lrs: Mapping[str, float] = LR_REGIMES, fine: Sequence[str] = ("good",)) -> dict[str, History]:
+    """Plain SGD at a too-small, a good and a too-large rate; label -> History.
+
+    The runs named in ``fine`` are also evaluated inside their epochs, at `catch_up_grid`'s
+    update counts (``fit(eval_every=...)``), so that `catch_up_fraction` can read when they
+    reached a loss.
+    """
+    grid = catch_up_grid(steps_per_run(len(data.train), epochs))
     return {label: train_tracking_test(data, lr=check_positive(f"lrs[{label!r}]", lr), epochs=epochs, width=width,
-                                       seed=seed)
+                                       seed=seed, eval_every=grid if label in fine else None)
             for label, lr in lrs.items()}
 
 

@@ -96,3 +96,27 @@ def suggestion_spread(data: Data, seeds: Sequence[int], *, width: int = 256, **t
 def spread_ratio(table: pd.DataFrame, columns: Sequence[str] = ("steepest", "valley", "min/10")) -> pd.Series:
     """Largest over smallest value of each suggestion across seeds (1 = perfectly stable)."""
     return pd.Series({column: table[column].max() / table[column].min() for column in columns})
+
+
+def compare_rates_over_seeds(data: Data, lr: float, *, epochs: int, seeds: Sequence[int] = (0, 1, 2),
+                             known: dict[int, pd.DataFrame] | None = None, **options) -> pd.DataFrame:
+    """`compare_rates` for each model seed (initial weights and batch order); one row per seed and rate.
+
+    ``known`` maps seeds to tables already computed with the same ``lr`` and ``epochs`` (the
+    notebook's first run), which are reused instead of trained again. ``options`` go to `compare_rates`.
+    """
+    tables = []
+    for seed in seeds:
+        table = (known or {}).get(seed)
+        if table is None:
+            table, _ = compare_rates(data, lr, epochs=epochs, seed=seed, **options)
+        tables.append(table.assign(seed=seed))
+    return pd.concat(tables, ignore_index=True)
+
+
+def mean_over_seeds(table: pd.DataFrame) -> pd.DataFrame:
+    """Mean validation loss and accuracy per rate over the seeds of `compare_rates_over_seeds`."""
+    means = table.groupby(["factor", "rate"], sort=True)[["val_loss", "val_acc"]].mean().reset_index("rate")
+    means["seeds"] = table.groupby("factor")["seed"].nunique()
+    means["diverged"] = table.groupby("factor")["diverged"].sum()
+    return means
