@@ -188,7 +188,7 @@ def test_generalization_runs_are_matched_in_training_loss():
     assert ax.xaxis_inverted()
     first = histories[("small", 0)].epochs.iloc[1:]  # the first run's dots: every epoch after the untrained one
     np.testing.assert_allclose(ax.get_lines()[0].get_xdata(), first["train_loss"])
-    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), 100 * first["val_acc"])
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), 100 * first["test_acc"])
 
 
 # ---------------------------------------------------------------- helpers, plots, sliders, exercises
@@ -352,10 +352,11 @@ def test_time_based_lambda_exercise_matches_the_schedule_and_hints_each_mistake(
     assert "linear" in exercise.check(lambda step, k: 1 - k * step).message
 
 
-def test_lesson_runs_are_train_mlp_with_the_test_split_as_val():
+def test_lesson_runs_are_train_mlp_with_the_test_split_scored_as_test():
     data = load_data(300, 200, seed=0)
     history = train_tracking_test(data, lr=0.1, epochs=2, width=16)
     model, same = train_mlp(data.train, 16, DEPTH, epochs=2, lr=0.1, batch_size=BATCH_SIZE, progress=False)
     assert history.steps["loss"].equals(same.steps["loss"])
-    assert history.final("val_acc") == evaluate(model, data.test)[1]  # the "test accuracy" the tables show
-    assert math.isnan(same.final("val_acc"))  # no validation split in the lesson's data
+    assert history.final("test_acc") == evaluate(model, data.test)[1]  # the "test accuracy" the tables show
+    assert math.isnan(history.final("val_acc"))  # no validation split in the lesson's data
+    assert "test_acc" not in same.epochs.columns

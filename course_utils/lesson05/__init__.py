@@ -8,8 +8,8 @@ What is where:
   the parabola's slider view `explore_quadratic`;
 - `experiments`: the Fashion-MNIST runs, each a plain function returning `History` objects
   or tables, every network trained by `train_tracking_test` (the toolkit's `training.train_mlp`
-  with the lesson's settings; the lesson has no validation split, so ``data.test`` is passed as
-  ``val`` and each History's ``val_*`` columns are *test* numbers): a too-small, a good and a
+  with the lesson's settings; the lesson has no validation split and shows how the *test*
+  accuracy moves, so ``data.test`` is passed as ``test`` and read from ``test_*`` columns): a too-small, a good and a
   too-large rate (`lr_regimes`), the schedules of `course_utils.schedules` and your own
   (`compare_schedules`, `factor_schedule`), torch's optimizers at their defaults
   (`compare_default_optimizers`), the rate sweep of SGD and Adam (`lr_sweep`,

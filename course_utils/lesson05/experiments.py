@@ -45,13 +45,13 @@ def train_tracking_test(data: Data, *, lr: float | None, epochs: int, width: int
                         progress: bool | None = False, **settings) -> History:
     """`train_mlp` with the lesson's settings: a fresh ``mlp(width, DEPTH)``, batch ``BATCH_SIZE``; its `History`.
 
-    The lesson has no validation split: ``data.test`` is passed to `fit` as ``val``, so the
-    History's ``val_loss`` and ``val_acc`` columns hold the *test* loss and accuracy after every
-    epoch, and the lesson's tables and figures call them test numbers. ``optimizer`` is a name
+    The lesson has no validation split: ``data.test`` is passed to `fit` as ``test``, so the
+    History's ``test_loss`` and ``test_acc`` columns hold the test loss and accuracy after every
+    epoch (nothing is chosen on them: the lesson only shows how they move). ``optimizer`` is a name
     (with ``lr``) or a callable ``params -> Optimizer`` (``lr=None``); ``settings`` (``optimizer``,
     ``scheduler``, ``divergence_factor``, ``callbacks``) go to `fit`.
     """
-    _, history = train_mlp(data.train, width, DEPTH, val=data.test, epochs=epochs, lr=lr, batch_size=BATCH_SIZE,
+    _, history = train_mlp(data.train, width, DEPTH, test=data.test, epochs=epochs, lr=lr, batch_size=BATCH_SIZE,
                            seed=seed, progress=progress, verbose=False, **settings)
     return history
 
@@ -60,7 +60,7 @@ def _result_row(history: History) -> dict:
     """Final loss and accuracy (NaN for a diverged run: its last evaluation predates the blow-up)."""
     return {
         "final train loss": math.nan if history.diverged else history.final("train_loss"),
-        "final test accuracy (%)": math.nan if history.diverged else 100 * history.final("val_acc"),
+        "final test accuracy (%)": math.nan if history.diverged else 100 * history.final("test_acc"),
         "diverged": history.diverged,
     }
 
@@ -288,8 +288,8 @@ def generalization_table(histories: Mapping[tuple[str, int], History], target_lo
         rows.append({"seed": seed, "rate": label, "lr": lrs[label], "epochs": int(last["epoch"]),
                      "reached target": bool(last["train_loss"] <= target_loss) and not history.diverged,
                      "train loss": last["train_loss"], "train acc (%)": 100 * last["train_acc"],
-                     "test loss": last["val_loss"], "test acc (%)": 100 * last["val_acc"],
-                     "gap (train - test acc, pp)": 100 * (last["train_acc"] - last["val_acc"])})
+                     "test loss": last["test_loss"], "test acc (%)": 100 * last["test_acc"],
+                     "gap (train - test acc, pp)": 100 * (last["train_acc"] - last["test_acc"])})
     return pd.DataFrame(rows)
 
 
@@ -304,6 +304,6 @@ def equal_epoch_table(histories: Mapping[tuple[str, int], History]) -> pd.DataFr
         for label in labels:
             row = histories[(label, seed)].epochs.set_index("epoch").loc[epoch]
             rows.append({"seed": seed, "rate": label, "epoch": epoch, "train loss": row["train_loss"],
-                         "test acc (%)": 100 * row["val_acc"],
-                         "gap (train - test acc, pp)": 100 * (row["train_acc"] - row["val_acc"])})
+                         "test acc (%)": 100 * row["test_acc"],
+                         "gap (train - test acc, pp)": 100 * (row["train_acc"] - row["test_acc"])})
     return pd.DataFrame(rows)

@@ -127,8 +127,8 @@ def plot_generalization(histories: Mapping[tuple[str, int], History], target_los
         epochs = history.epochs.iloc[1:]  # epoch 0 is the untrained model
         name = None if label in seen else f"{label} lr = {lrs[label]:g}"
         seen.add(label)
-        ax.plot(epochs["train_loss"], 100 * epochs["val_acc"], ".", color=colours[label], alpha=0.5, label=name)
-        ax.plot(epochs["train_loss"].iloc[-1], 100 * epochs["val_acc"].iloc[-1], "o", color=colours[label],
+        ax.plot(epochs["train_loss"], 100 * epochs["test_acc"], ".", color=colours[label], alpha=0.5, label=name)
+        ax.plot(epochs["train_loss"].iloc[-1], 100 * epochs["test_acc"].iloc[-1], "o", color=colours[label],
                 markersize=8, markeredgecolor="black")
     ax.axvline(target_loss, color="grey", linestyle="--", linewidth=1, label=f"target loss {target_loss:g}")
     _log_axis(ax.xaxis, ax.set_xscale)
@@ -148,6 +148,6 @@ def plot_learning_rate_run(history: History, lr: float, schedule: str, optimizer
     ax_lr.plot(history.steps["step"], history.steps["lr"], color="C1")
     ax_lr.set(xlabel="update (step)", ylabel="learning rate", title=f"Learning rate ({schedule})")
     status = history.message if history.diverged else (
-        f"epoch {int(history.epochs['epoch'].iloc[-1])}: test accuracy {100 * history.final('val_acc'):.1f}%")
+        f"epoch {int(history.epochs['epoch'].iloc[-1])}: test accuracy {100 * history.final('test_acc'):.1f}%")
     fig.suptitle(f"{optimizer}, lr0 = {lr:.2g}, {schedule}. {status}", fontsize="medium")  # as the slider writes it
     return fig
