@@ -4,14 +4,14 @@ import pytest
 import torch
 
 from course_utils import budget, fit, lesson02, mlp, seed_everything
+from course_utils.claims import ClaimFailed
 from course_utils.exercises import NO_ANSWER_YET
 from course_utils.lesson02 import (
     DEGREES,
     EXERCISES,
-    IDENTITY_TOLERANCE,
+    claims,
     decompose,
     double_descent,
-    double_descent_summary,
     draw_training_sets,
     explore_network_fits,
     explore_polynomial_fits,
@@ -54,14 +54,11 @@ def assert_draws_decomposition(fig, table, key: str, *, extra_lines: int = 0) ->
 @pytest.mark.parametrize("seed", SEEDS)
 def test_polynomial_decomposition_claims(seed):
     table = polynomial_bias_variance(DEGREES, n_resamples=CFG.poly_resamples, n_test=CFG.poly_test_points, seed=seed)
-    trend = trends(table)
-    assert trend.bias2_fall > 10, trend
-    assert trend.variance_rise > 10, trend
-    assert DEGREES[0] < trend.best < DEGREES[-1], trend
-    assert trend.end_ratio > 2, trend
-    assert trend.max_gap < IDENTITY_TOLERANCE, trend
-    # Nested models: a higher degree can always reproduce a lower one's fit.
-    assert np.all(np.diff(table["train_error"]) <= 1e-12), table["train_error"]
+    for claim in (claims.claim_poly_bias_falls(table), claims.claim_poly_variance_rises(table),
+                  claims.claim_poly_u_shape(table), claims.check_train_error_never_rises(table),
+                  claims.check_identity(table, "polynomials")):
+        claim.check()
+    assert DEGREES[0] < trends(table).best < DEGREES[-1]
     assert_draws_decomposition(plot_decomposition(table), table, "degree")
 
 
@@ -71,13 +68,10 @@ def test_network_decomposition_claims(seed):
     table = network_bias_variance(widths, n_resamples=CFG.nn_resamples, epochs=CFG.nn_epochs, seed=seed)
     init_only = network_bias_variance(widths, n_resamples=CFG.nn_resamples, epochs=CFG.nn_epochs, seed=seed,
                                       vary="init")
-    trend = trends(table, "width")
-    assert trend.max_gap < IDENTITY_TOLERANCE, trend
-    assert (table["variance"] > 0.1 * table["noise"]).all(), table
-    assert table["bias2"].iloc[0] > 5 * table["bias2"].iloc[-1], table
-    assert trend.variance_rise < 1.5, trend
-    assert table["expected_error"].iloc[-1] < 1.1 * table["expected_error"].min(), table
-    assert init_only["variance"].iloc[0] > 3 * init_only["variance"].iloc[-1], init_only
+    for claim in (claims.check_identity(table, "networks"), claims.claim_nn_variance_nonzero(table),
+                  claims.claim_nn_bias_falls(table), claims.claim_nn_variance_no_rise(table),
+                  claims.claim_nn_no_u(table), claims.claim_nn_init_variance(init_only)):
+        claim.check()
     fig = plot_network_decomposition(table, init_only)
     assert_draws_decomposition(fig, table, "width", extra_lines=1)
     ax = fig.axes[0]
@@ -89,12 +83,9 @@ def test_network_decomposition_claims(seed):
 @pytest.mark.parametrize("seed", SEEDS)
 def test_double_descent_claims(seed):
     table = double_descent(n_train=CFG.dd_train, n_seeds=CFG.dd_seeds, seed=seed)
-    summary = double_descent_summary(table)
-    assert 0.8 <= summary["peak_ratio"] <= 1.25, summary
-    assert summary["fall"] > 5, summary
-    assert summary["max_train_error_beyond_n"] < 1e-10, summary
-    below = table.loc[table["n_features"] < CFG.dd_train, "train_error"]
-    assert (below > 1e-6).all()
+    for claim in (claims.check_interpolation(table), claims.claim_dd_peak_near_n(table),
+                  claims.claim_dd_falls_again(table), claims.claim_dd_norm_peak(table)):
+        claim.check()
     fig = plot_double_descent(table)
     ax, ax_norm = fig.axes
     assert ax.get_title() == "Double descent of the test error"
@@ -109,6 +100,57 @@ def test_double_descent_claims(seed):
     assert len(ax.get_lines()) == CFG.dd_seeds + 3  # one faint line per seed, the mean, training error, p = n
     norm_line = {line.get_label(): line for line in ax_norm.get_lines()}["mean of the seeds"]
     assert np.allclose(norm_line.get_ydata(), mean["norm"])
+
+
+@pytest.fixture(scope="module")
+def poly_and_dd():
+    """Small tables to feed the claims: polynomials by degree, and double descent."""
+    return (polynomial_bias_variance(DEGREES, n_resamples=60, n_test=100, seed=0),
+            double_descent(n_train=CFG.dd_train, n_seeds=CFG.dd_seeds, seed=0))
+
+
+def test_all_claims_lists_every_claim_of_the_lesson(poly_and_dd):
+    poly, dd = poly_and_dd
+    nets = poly.rename(columns={"degree": "width"})
+    claims_run = claims.all_claims({"poly": poly, "nn": nets, "init": nets, "dd": dd})
+    assert [c.name for c in claims_run] == [
+        "poly_bias_falls", "poly_variance_rises", "poly_u_shape", "train_error_never_rises", "identity_polynomials",
+        "identity_networks", "nn_variance_nonzero", "nn_bias_falls", "nn_variance_no_rise", "nn_no_u",
+        "nn_init_variance", "interpolation", "dd_peak_near_n", "dd_falls_again", "dd_norm_peak"]
+    assert {c.name for c in claims_run if c.kind == "check"} == {
+        "train_error_never_rises", "identity_polynomials", "identity_networks", "interpolation"}
+
+
+def test_claims_fail_when_they_should(poly_and_dd):
+    base, dd = poly_and_dd
+    poly = base.copy()
+    assert claims.check_identity(poly).holds
+    poly.loc[3, "relative_gap"] = 0.05  # a mistake in the measurement
+    with pytest.raises(ClaimFailed, match="bias² \\+ variance \\+ noise"):
+        claims.check_identity(poly).check()
+    flat = base.assign(bias2=base["bias2"].mean(), variance=base["variance"].mean())
+    assert not claims.claim_poly_bias_falls(flat).holds and not claims.claim_poly_variance_rises(flat).holds
+    no_u = base.assign(expected_error=np.linspace(1.0, 0.5, len(base)))  # falling to the end: no U
+    assert not claims.claim_poly_u_shape(no_u).holds
+    rising = base.assign(train_error=base["train_error"].to_numpy()[::-1])
+    assert not claims.check_train_error_never_rises(rising).holds
+    # networks: the polynomial table, read by "width", is the opposite of what the lesson claims
+    nets = base.rename(columns={"degree": "width"})
+    for claim in (claims.claim_nn_bias_falls(nets.iloc[::-1]), claims.claim_nn_variance_no_rise(nets),
+                  claims.claim_nn_no_u(nets), claims.claim_nn_init_variance(nets),
+                  claims.claim_nn_variance_nonzero(nets.assign(variance=0.001))):
+        assert not claim.holds, claim
+    assert claims.claim_nn_init_variance(nets.iloc[::-1]).holds
+    # double descent: a peak moved away from p = n, a curve that does not fall again, a non-exact fit
+    assert claims.claim_dd_peak_near_n(dd).holds and claims.claim_dd_norm_peak(dd).holds
+    moved = dd.assign(test_error=np.where(dd["n_features"] == dd["n_features"].max(), 1e6, dd["test_error"]))
+    assert not claims.claim_dd_peak_near_n(moved).holds and not claims.claim_dd_falls_again(moved).holds
+    small = dd.assign(norm=np.where(dd["n_features"] == dd["n_features"].min(), 1e9, dd["norm"]))
+    assert not claims.claim_dd_norm_peak(small).holds
+    largest = dd["n_features"].max()
+    missed = dd.assign(train_error=np.where(dd["n_features"] == largest, 1e-3, dd["train_error"]))
+    with pytest.raises(ClaimFailed, match="reaches zero"):
+        claims.check_interpolation(missed).check()
 
 
 def test_identity_is_exact_without_noise():

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
 from course_utils import budget, mlp
+from course_utils.claims import ClaimFailed
 from course_utils.data import shuffle_labels
 from course_utils.exercises import NO_ANSWER_YET
 from course_utils.lesson01 import (
@@ -17,11 +19,12 @@ from course_utils.lesson01 import (
     MIN_GAP_SMALL_SET,
     MIN_TRAIN_ACC_SHUFFLED,
     MIN_TRAIN_ACC_TRUE,
+    GeneralizationRun,
+    claims,
     epochs_to_reach,
     explore_generalization,
     explore_generalization_panel,
     gap_reading_exercise,
-    gap_trend,
     plot_size_sweep,
     plot_train_test,
     plot_true_vs_shuffled,
@@ -29,50 +32,72 @@ from course_utils.lesson01 import (
     size_sweep,
     train_wide_mlp,
 )
+from course_utils.lesson01.claims import all_claims, run_experiments
+from course_utils.training import History
 
 SEEDS = (0, 1, 2)
 SMOKE = budget("01", "smoke")
-# The size sweep at half the notebook's smallest sizes keeps this file fast.
-TEST_SIZES = (50, 100, 200, 400)
+CLAIM_NAMES = ["fits_small_set", "gap_small_set", "memorizes_shuffled", "shuffled_test_at_chance",
+               "true_fitted_sooner", "narrow_memorizes_less", "gap_drops", "gap_trend", "test_acc_rises"]
 
 
 @pytest.fixture(scope="module", params=SEEDS)
-def true_and_shuffled(request):
-    """The same network on the same images, with true and with shuffled labels."""
-    seed = request.param
-    runs = [train_wide_mlp(SMOKE.n_train, SMOKE.epochs, shuffled_fraction=fraction, n_test=SMOKE.n_test,
-                           track_test=False, seed=seed) for fraction in (0.0, 1.0)]
-    return seed, *runs
+def results(request):
+    """Every run behind the lesson's claims, at smoke sizes: wide and narrow, true and shuffled, the size sweep."""
+    return request.param, run_experiments(SMOKE, request.param)
 
 
-def test_small_subset_is_fitted_but_test_accuracy_lags(true_and_shuffled):
-    seed, true_labels, _ = true_and_shuffled
-    assert true_labels.train_acc >= MIN_TRAIN_ACC_TRUE, (seed, true_labels.train_acc)
-    assert true_labels.gap >= MIN_GAP_SMALL_SET, (seed, true_labels.train_acc, true_labels.test_acc)
+def test_claims_hold_in_smoke(results):
+    seed, runs = results
+    claims = all_claims(runs)
+    assert [c.name for c in claims] == CLAIM_NAMES
+    for claim in claims:
+        claim.check()
+    assert list(runs["sweep"]["n_train"]) == list(SMOKE.sizes)
+    # the constants the claims use are the ones the lesson states
+    assert (MIN_TRAIN_ACC_TRUE, MIN_GAP_SMALL_SET, MIN_TRAIN_ACC_SHUFFLED, CHANCE_TOLERANCE) == (0.98, 0.10, 0.95, 0.10)
+    assert (MIN_GAP_DROP, MAX_GAP_TREND) == (0.05, -1.0)
 
 
-def test_shuffled_labels_are_memorized_and_test_is_at_chance(true_and_shuffled):
-    seed, true_labels, shuffled = true_and_shuffled
-    assert shuffled.train_acc >= MIN_TRAIN_ACC_SHUFFLED, (seed, shuffled.train_acc)
-    assert abs(shuffled.test_acc - CHANCE_ACCURACY) <= CHANCE_TOLERANCE, (seed, shuffled.test_acc)
-    assert shuffled.test_acc < true_labels.test_acc / 2, (seed, shuffled.test_acc, true_labels.test_acc)
+def test_shuffled_test_accuracy_is_far_below_the_true_labels(results):
+    seed, runs = results
+    assert runs["shuffled"].test_acc < runs["true"].test_acc / 2, (seed, runs["shuffled"].test_acc)
+    assert runs["shuffled"].test_acc < CHANCE_ACCURACY + CHANCE_TOLERANCE
 
 
-def test_true_labels_are_fitted_sooner_than_shuffled_ones(true_and_shuffled):
-    seed, true_labels, shuffled = true_and_shuffled
-    epochs_true, epochs_shuffled = (epochs_to_reach(run.history, 0.95) for run in (true_labels, shuffled))
-    assert epochs_true is not None and epochs_shuffled is not None, (seed, epochs_true, epochs_shuffled)
-    assert epochs_true < epochs_shuffled, (seed, epochs_true, epochs_shuffled)
+def fake_run(train_accs: list[float], test_acc: float, n_train: int = 300) -> GeneralizationRun:
+    """A run whose training accuracy went through ``train_accs`` (one per epoch, from epoch 0)."""
+    epochs = pd.DataFrame({"epoch": range(len(train_accs)), "train_acc": train_accs})
+    return GeneralizationRun(history=History(steps=pd.DataFrame(), epochs=epochs), n_train=n_train,
+                             n_parameters=1, shuffled_fraction=0.0, train_acc=train_accs[-1], test_acc=test_acc)
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_gap_shrinks_as_the_training_set_grows(seed):
-    table = size_sweep(TEST_SIZES, SMOKE.sweep_epochs, n_test=SMOKE.n_test, seed=seed)
-    assert list(table["n_train"]) == list(TEST_SIZES)
-    gaps = table["gap"].tolist()
-    assert gaps[0] - gaps[-1] >= MIN_GAP_DROP, (seed, gaps)
-    assert gap_trend(table) <= MAX_GAP_TREND, (seed, gap_trend(table), gaps)
-    assert table["test_acc"].iloc[-1] > table["test_acc"].iloc[0], (seed, table["test_acc"].tolist())
+def test_claims_fail_when_they_should():
+    good_true, good_shuffled = fake_run([0.1, 0.96, 1.0], 0.75), fake_run([0.1, 0.5, 0.9, 0.99], 0.1)
+    assert claims.claim_fits_small_set(good_true).holds and claims.claim_gap_small_set(good_true).holds
+    assert claims.claim_true_fitted_sooner(good_true, good_shuffled).margin == 2
+    with pytest.raises(ClaimFailed, match="100 %"):
+        claims.claim_fits_small_set(fake_run([0.1, 0.9], 0.7)).check()
+    assert not claims.claim_gap_small_set(fake_run([0.1, 1.0], 0.95)).holds
+    assert not claims.claim_memorizes_shuffled(fake_run([0.1, 0.8], 0.1)).holds
+    assert claims.claim_shuffled_test_at_chance(good_shuffled).margin == pytest.approx(CHANCE_TOLERANCE)
+    assert not claims.claim_shuffled_test_at_chance(fake_run([0.1, 1.0], 0.25)).holds  # it learned something
+    assert not claims.claim_true_fitted_sooner(good_shuffled, good_true).holds  # the other way round
+    assert not claims.claim_true_fitted_sooner(good_true, fake_run([0.1, 0.5, 0.9], 0.1)).holds  # never reached
+    narrow_true, narrow_shuffled = fake_run([0.1, 0.97], 0.7), fake_run([0.1, 0.5], 0.1)
+    assert claims.claim_narrow_memorizes_less(narrow_true, narrow_shuffled, good_shuffled).margin == pytest.approx(0.05)
+    assert not claims.claim_narrow_memorizes_less(narrow_true, fake_run([0.1, 0.92], 0.1), good_shuffled).holds
+    assert not claims.claim_narrow_memorizes_less(fake_run([0.1, 0.9], 0.7), narrow_shuffled, good_shuffled).holds
+    shrinking = pd.DataFrame({"n_train": [100, 200, 400, 800], "train_acc": [1.0, 1.0, 1.0, 0.99],
+                              "test_acc": [0.65, 0.7, 0.74, 0.78], "gap": [0.35, 0.3, 0.26, 0.21]})
+    assert all(c.holds for c in (claims.claim_gap_drops(shrinking), claims.claim_gap_trend(shrinking),
+                                 claims.claim_test_acc_rises(shrinking)))
+    # the gap closes only because training accuracy collapses: test accuracy falls, the trend is flat
+    collapsing = shrinking.assign(train_acc=[1.0, 0.8, 0.72, 0.62], test_acc=[0.65, 0.6, 0.6, 0.6])
+    collapsing["gap"] = collapsing["train_acc"] - collapsing["test_acc"]
+    assert not claims.claim_test_acc_rises(collapsing).holds
+    flat = shrinking.assign(gap=[0.3, 0.31, 0.29, 0.28])
+    assert not claims.claim_gap_drops(flat).holds and not claims.claim_gap_trend(flat).holds
 
 
 def test_shuffle_some_labels_keeps_class_counts_and_is_reproducible():
@@ -106,15 +131,11 @@ def test_epochs_to_reach_rejects_a_level_above_one():
         epochs_to_reach(run.history, 95)
 
 
-def test_narrow_network_fits_true_labels_but_memorizes_fewer_shuffled_ones(true_and_shuffled):
+def test_narrow_network_fits_true_labels_but_memorizes_fewer_shuffled_ones(results):
     """The notebook's "change it" example: the same training with a 16-unit network as ``make_model``."""
-    seed, _, wide_shuffled = true_and_shuffled
-    runs = [train_wide_mlp(SMOKE.n_train, SMOKE.epochs, shuffled_fraction=fraction, n_test=SMOKE.n_test,
-                           track_test=False, make_model=lambda: mlp(16, 1), seed=seed) for fraction in (0.0, 1.0)]
-    narrow_true, narrow_shuffled = runs
-    assert narrow_true.n_parameters == 784 * 16 + 16 + 16 * 10 + 10
-    assert narrow_true.train_acc >= 0.95, (seed, narrow_true.train_acc)
-    assert narrow_shuffled.train_acc < wide_shuffled.train_acc - 0.2, (seed, narrow_shuffled.train_acc)
+    seed, runs = results
+    assert runs["narrow_true"].n_parameters == 784 * 16 + 16 + 16 * 10 + 10
+    claims.claim_narrow_memorizes_less(runs["narrow_true"], runs["narrow_shuffled"], runs["shuffled"]).check()
 
 
 def test_make_model_defaults_to_the_wide_mlp_and_reaches_the_size_sweep():

@@ -1,12 +1,15 @@
-"""Tests for lesson 00 (course_utils.lesson00): one epoch against fit, per-class accuracy, figures, exercises."""
+"""Tests for lesson 00 (course_utils.lesson00): one epoch against fit, per-class accuracy, figures, exercises,
+claims."""
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from torch import nn
 
 from course_utils import fit, make_optimizer, mlp, seed_everything
+from course_utils.claims import ClaimFailed
 from course_utils.data import CLASS_NAMES, Split, fashion_mnist
 from course_utils.lesson00 import (
     EXERCISES,
@@ -18,6 +21,14 @@ from course_utils.lesson00 import (
     updates_per_epoch,
     worst_class_exercise,
 )
+from course_utils.lesson00.claims import (
+    check_classes_balanced,
+    check_far_above_chance,
+    check_versions,
+    claim_linear_comes_close,
+    run,
+)
+from course_utils.training import History
 
 
 class GuessByPixel(nn.Module):
@@ -115,3 +126,38 @@ def test_updates_per_epoch_exercise_accepts_the_reference_and_hints_each_mistake
 def test_chance_and_updates_exercises():
     assert EXERCISES["chance"].check(10).correct and not EXERCISES["chance"].check(50).correct
     assert EXERCISES["updates"].check("b").correct and not EXERCISES["updates"].check("a").correct
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_claims_hold_in_smoke(seed):
+    claims = run(seed, "smoke")
+    assert [c.name for c in claims] == ["versions", "classes_balanced", "far_above_chance", "linear_comes_close"]
+    assert [c.kind for c in claims] == ["check", "check", "check", "claim"]
+    for claim in claims:
+        claim.check()
+
+
+def ended_at(val_acc: float) -> History:
+    """A History whose last epoch has validation accuracy ``val_acc``."""
+    epochs = pd.DataFrame({"epoch": [0, 1], "val_acc": [0.1, val_acc]})
+    return History(steps=pd.DataFrame(), epochs=epochs)
+
+
+def test_claims_fail_when_they_should():
+    assert check_versions("3.12.1", "2.4.0+cpu").margin == 3  # PyTorch 2 minor releases to spare, plus one
+    assert check_versions("3.10.0", "2.2.0").holds
+    for python, torch_version in (("3.9.18", "2.4.0"), ("3.12.1", "2.1.2+cu121"), ("2.7.18", "2.4.0")):
+        with pytest.raises(ClaimFailed, match="PyTorch"):
+            check_versions(python, torch_version).check()
+    balanced = np.repeat(np.arange(10), 100)
+    assert check_classes_balanced(balanced).margin == pytest.approx(0.03)
+    skewed = np.concatenate([balanced, np.zeros(60, dtype=int)])  # class 0: 160 of 1,060 = 15%
+    assert not check_classes_balanced(skewed).holds
+    assert not check_classes_balanced(balanced[balanced != 3]).holds  # a missing class counts as 0%
+    assert check_far_above_chance(ended_at(0.85)).holds
+    with pytest.raises(ClaimFailed, match="far above chance"):
+        check_far_above_chance(ended_at(0.55)).check()
+    assert claim_linear_comes_close(ended_at(0.84), ended_at(0.80)).holds  # the linear model may win
+    assert claim_linear_comes_close(ended_at(0.72), ended_at(0.80)).margin == pytest.approx(0.05)
+    with pytest.raises(ClaimFailed, match="linear model comes close"):
+        claim_linear_comes_close(ended_at(0.70), ended_at(0.84)).check()  # 83% of the network's accuracy

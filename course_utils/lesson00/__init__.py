@@ -7,7 +7,9 @@ What is where:
 - `figures`: the bar charts of class counts and of per-class accuracy;
 - `panels`: `show_class` (a plain function) and `show_class_panel`, its slider panel;
 - `exercises`: `EXERCISES`, `worst_class_exercise` (checked against your model) and the
-  coding exercise's reference, `updates_per_epoch`.
+  coding exercise's reference, `updates_per_epoch`;
+- `claims`: the tour's checks and its one claim, one function each, and `run(seed, profile)`
+  for the seed harness.
 
 The lesson's training run calls `course_utils.training.fit` directly.
 """

@@ -6,8 +6,8 @@ What is where:
   labels, `shuffle_some_labels`; the network is an argument, ``make_model``) and
   `size_sweep` (the same training on growing training sets); both return numbers
   (`GeneralizationRun`, a table);
-- `claims`: the tolerances the notebook's asserts and the tests share (`CHANCE_TOLERANCE`,
-  `MIN_GAP_DROP`, ...), `epochs_to_reach` and `gap_trend`;
+- `claims`: the tolerances (`CHANCE_TOLERANCE`, `MIN_GAP_DROP`, ...), `epochs_to_reach`,
+  `gap_trend`, one ``claim_*`` function per claim and `run(seed, profile)` for the seed harness;
 - `figures` (plot_*), `panels` (`explore_generalization` and its slider panel),
   `exercises` (`EXERCISES`, `gap_reading_exercise`, the coding exercise's `accuracy`).
 

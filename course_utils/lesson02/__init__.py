@@ -12,8 +12,9 @@ What is where:
   as one `StackedMLP` (`network_bias_variance`);
 - `random_features`: double descent, min-norm least squares on p random ReLU features
   (`double_descent`, `fit_random_features`);
-- `claims`: ``IDENTITY_TOLERANCE``, the `trends` of a decomposition table and the
-  `double_descent_summary` the lesson's claims are asserted on;
+- `claims`: ``IDENTITY_TOLERANCE``, the `trends` of a decomposition table, the
+  `double_descent_summary`, one ``claim_*`` / ``check_*`` function per statement and
+  `run(seed, profile)` for the seed harness;
 - `figures`, `panels` (the "try it" pictures and their sliders), `exercises` (`EXERCISES`).
 """
 from .claims import IDENTITY_TOLERANCE, Trends, double_descent_summary, trends
