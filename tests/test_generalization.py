@@ -162,7 +162,7 @@ def test_learning_curves_draw_the_measured_accuracies():
     assert ax.get_title() == "100 training images, 814,090 parameters"
     train_line, test_line, chance_line = ax.get_lines()
     np.testing.assert_allclose(train_line.get_ydata(), 100 * frame["train_acc"])
-    np.testing.assert_allclose(test_line.get_ydata(), 100 * frame["val_acc"])
+    np.testing.assert_allclose(test_line.get_ydata(), 100 * frame["test_acc"])
     np.testing.assert_allclose(chance_line.get_ydata(), [100 * CHANCE_ACCURACY] * 2)
     assert [text.get_text() for text in ax.get_legend().get_texts()] == [
         "training set (the labels it trained on)", "test set (new images, true labels)", "chance (10 %)"]

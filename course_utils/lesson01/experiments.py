@@ -105,7 +105,7 @@ def train_wide_mlp(
     train = Split(data.train.x, shuffle_some_labels(data.train.y, shuffled_fraction, seed=seed))
     seed_everything(seed)
     model = mlp(width, depth) if make_model is None else make_model()
-    history = fit(model, train, val=data.test if track_test else None, epochs=epochs, lr=lr,
+    history = fit(model, train, test=data.test if track_test else None, epochs=epochs, lr=lr,
                   optimizer="adam", batch_size=batch_size, seed=seed, progress=progress)
     _, test_acc = evaluate(model, data.test)
     return GeneralizationRun(history=history, n_train=n_train, n_parameters=count_parameters(model),

@@ -19,8 +19,8 @@ def _accuracy_panel(ax, run: GeneralizationRun, title: str) -> None:
     frame = run.history.epochs
     ax.plot(frame["epoch"], 100 * frame["train_acc"], "-o", markersize=3, color=TRAIN_COLOUR,
             label="training set (the labels it trained on)")
-    if frame["val_acc"].notna().any():
-        ax.plot(frame["epoch"], 100 * frame["val_acc"], "-s", markersize=3, color=TEST_COLOUR,
+    if "test_acc" in frame.columns:
+        ax.plot(frame["epoch"], 100 * frame["test_acc"], "-s", markersize=3, color=TEST_COLOUR,
                 label="test set (new images, true labels)")
     ax.axhline(100 * CHANCE_ACCURACY, color="grey", linestyle=":", label="chance (10 %)")
     last = frame["epoch"].iloc[-1]
