@@ -12,7 +12,7 @@ images for the same number of samples, at batch 128 and at batch 512:
   every epoch's end, each on a fixed subset of 2,048 training images) and its bookkeeping
   count against it.
 
-Each loop runs three times, the four loops taking turns, and keeps its fastest time (other
+Each loop runs five times, the four loops taking turns, and keeps its fastest time (other
 programs can only slow a run down). The
 share of the machine is each loop's arithmetic rate (about 6 x parameters floating-point
 operations per sample: forward, backward for the inputs and for the weights) over the rate of
@@ -114,7 +114,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=20_000, help="training images per epoch")
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[128, 512])
-    parser.add_argument("--rounds", type=int, default=3, help="runs of each loop (the fastest counts)")
+    parser.add_argument("--rounds", type=int, default=5, help="runs of each loop (the fastest counts)")
     args = parser.parse_args()
 
     data = fashion_mnist(n_train=args.samples, device="cpu", seed=0)
